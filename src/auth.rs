@@ -1,0 +1,33 @@
+//! The server side of the flow, in the order a request meets it:
+//!
+//! 1. `password` checks the password at login (Argon2id, off the async threads).
+//! 2. `flow` opens a session row and asks `tokens` to sign an access token (15 min, sent in
+//!    the JSON body, kept in the tab's memory) and a refresh token (7 days, sent only in the
+//!    HttpOnly cookie built by `cookie`). `keys` holds the Ed25519 keys that sign them.
+//! 3. Every API call carries the access token; `extract` verifies it from the JWT alone, with no
+//!    database query: that is the "headless" half of the design.
+//! 4. Shortly before it expires the browser calls refresh; the cookie rides along. `rotation`
+//!    does the thorough check in one database transaction and makes a new refresh token the
+//!    current one, so every refresh token works once.
+//! 5. Logout revokes the session row; the refresh token then stops working at once, while an
+//!    access token already issued lives out its short lifetime.
+
+pub mod cookie;
+pub mod extract;
+pub mod flow;
+pub mod keys;
+pub mod password;
+pub mod rotation;
+pub mod tokens;
+
+/// Seconds since the Unix epoch: the one clock every token and row uses.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+/// A fresh random identifier (122 random bits) for users, sessions and token ids.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,32 @@
+//! The refresh cookie, with every attribute set in one place.
+//!
+//! `__Secure-` makes browsers refuse the cookie unless it is `Secure` and set over HTTPS (or
+//! localhost). The stricter `__Host-` prefix would also forbid `Domain`, which we never set, but
+//! it forces `Path=/`: the cookie would then ride along on every request to the site instead of
+//! only the refresh and logout endpoints under `/api/auth`.
+
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use time::{Duration, OffsetDateTime};
+
+pub const NAME: &str = "__Secure-tokenpair-refresh";
+pub const PATH: &str = "/api/auth";
+
+/// The cookie carrying `token`, kept by the browser for `max_age_secs`.
+pub fn refresh(token: String, max_age_secs: i64) -> Cookie<'static> {
+    let mut cookie = base(token);
+    cookie.set_max_age(Duration::seconds(max_age_secs.max(0)));
+    cookie
+}
+
+/// A cookie that makes the browser delete the refresh cookie. It repeats the name, path and
+/// `Secure` of the original: browsers ignore a `__Secure-` cookie without `Secure`, deletions too.
+pub fn removal() -> Cookie<'static> {
+    let mut cookie = base(String::new());
+    cookie.set_max_age(Duration::ZERO);
+    cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
+    cookie
+}
+
+fn base(value: String) -> Cookie<'static> {
+    Cookie::build((NAME, value)).path(PATH).secure(true).http_only(true).same_site(SameSite::Strict).build()
+}

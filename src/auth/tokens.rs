@@ -1,0 +1,168 @@
+//! Signing and verifying the two kinds of JWT. Every check is set here explicitly rather than
+//! left to library defaults: EdDSA only, the `typ` of the kind expected, a known `kid`, our
+//! issuer and audience, `exp` and `nbf` with a small leeway, and a size cap before any parsing.
+
+use std::time::Duration;
+
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeyRing;
+use crate::config::Config;
+
+pub const ISSUER: &str = "tokenpair";
+pub const AUDIENCE: &str = "tokenpair";
+/// RFC 9068's media type for access tokens.
+pub const ACCESS_TYP: &str = "at+jwt";
+/// Our own type for refresh tokens, so neither kind is accepted where the other is expected.
+pub const REFRESH_TYP: &str = "refresh+jwt";
+/// Clock skew tolerated between this server and another that issued or checks a token.
+const LEEWAY_SECS: u64 = 5;
+/// Longer tokens are refused before any base64 or signature work.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// What an access token says. `email` lets `/api/me` answer without the database.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub sid: String,
+    pub email: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+/// What a refresh token says: whose session it belongs to, and which one of its tokens it is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+/// A freshly signed token with the facts the caller stores or sends back.
+pub struct Signed {
+    pub token: String,
+    pub jti: String,
+    pub expires_at: i64,
+}
+
+/// Why a token was refused; logged, never sent to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    #[error("token longer than {MAX_TOKEN_BYTES} bytes")]
+    TooLong,
+    #[error("unreadable header: {0}")]
+    Header(jsonwebtoken::errors::Error),
+    #[error("typ is {0:?}, expected {1}")]
+    WrongType(Option<String>, &'static str),
+    #[error("unknown or missing kid")]
+    UnknownKey,
+    #[error("{0}")]
+    Invalid(jsonwebtoken::errors::Error),
+}
+
+pub struct Tokens {
+    keys: KeyRing,
+    validation: Validation,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl Tokens {
+    pub fn new(keys: KeyRing, config: &Config) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        Self { keys, validation, access_ttl: config.access_token_ttl, refresh_ttl: config.refresh_token_ttl }
+    }
+
+    pub fn sign_access(
+        &self,
+        user_id: &str,
+        email: &str,
+        sid: &str,
+        now: i64,
+    ) -> Result<Signed, jsonwebtoken::errors::Error> {
+        let jti = super::new_id();
+        let exp = now + self.access_ttl.as_secs() as i64;
+        let claims = AccessClaims {
+            sub: user_id.into(),
+            sid: sid.into(),
+            email: email.into(),
+            iat: now,
+            nbf: now,
+            exp,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: jti.clone(),
+        };
+        Ok(Signed { token: self.sign(ACCESS_TYP, &claims)?, jti, expires_at: exp })
+    }
+
+    /// Signs a refresh token that expires at `expires_at`, the session's sliding end.
+    pub fn sign_refresh(
+        &self,
+        user_id: &str,
+        sid: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Signed, jsonwebtoken::errors::Error> {
+        let jti = super::new_id();
+        let claims = RefreshClaims {
+            sub: user_id.into(),
+            sid: sid.into(),
+            iat: now,
+            nbf: now,
+            exp: expires_at,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: jti.clone(),
+        };
+        Ok(Signed { token: self.sign(REFRESH_TYP, &claims)?, jti, expires_at })
+    }
+
+    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, Rejected> {
+        self.verify(token, ACCESS_TYP)
+    }
+
+    pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, Rejected> {
+        self.verify(token, REFRESH_TYP)
+    }
+
+    fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String, jsonwebtoken::errors::Error> {
+        let (kid, key) = self.keys.signer();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(typ.into());
+        header.kid = Some(kid.into());
+        encode(&header, claims, key)
+    }
+
+    fn verify<C: DeserializeOwned>(&self, token: &str, typ: &'static str) -> Result<C, Rejected> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Rejected::TooLong);
+        }
+        // The header is read only to pick the key; `jku`, `jwk` and `x5u` are never followed,
+        // and `decode` below checks `alg` against the allow-list again.
+        let header = decode_header(token).map_err(Rejected::Header)?;
+        if header.typ.as_deref() != Some(typ) {
+            return Err(Rejected::WrongType(header.typ, typ));
+        }
+        let key =
+            header.kid.as_deref().and_then(|kid| self.keys.verifier(kid)).ok_or(Rejected::UnknownKey)?;
+        decode::<C>(token, key, &self.validation).map(|data| data.claims).map_err(Rejected::Invalid)
+    }
+}

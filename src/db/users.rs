@@ -1,0 +1,41 @@
+//! Every query on `users`.
+
+use super::Pool;
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub now: i64,
+}
+
+/// Inserts the user; a taken email surfaces as a unique violation (see `db::is_unique_violation`).
+pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(user.id)
+    .bind(user.email)
+    .bind(user.password_hash)
+    .bind(user.now)
+    .bind(user.now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The enabled user with this (normalised) email, if any.
+pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = ? AND disabled_at IS NULL")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
