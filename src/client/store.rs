@@ -1,0 +1,88 @@
+//! The tab's auth state, provided once at the root (`provide_auth`) and read anywhere with
+//! `use_auth`. Pages never pass tokens around.
+
+use futures::future::{LocalBoxFuture, Shared};
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+
+use super::refresh::Outcome;
+use crate::api::User;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthState {
+    /// The page just loaded; the boot refresh has not answered yet.
+    Restoring,
+    LoggedOut,
+    LoggedIn(Session),
+}
+
+/// A valid access token and what the UI shows about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub access_token: String,
+    pub user: User,
+    /// `now_ms()` when the token arrived, and when it stops being accepted.
+    pub received_at_ms: f64,
+    pub expires_at_ms: f64,
+}
+
+/// Handles to the tab's auth state; `Copy`, so closures capture it freely.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub(super) state: RwSignal<AuthState>,
+    /// Silent refreshes this tab has completed.
+    pub(super) refreshes: RwSignal<u32>,
+    /// The pending silent-refresh timer; replacing it cancels the old one.
+    pub(super) timer: StoredValue<Option<Timeout>, LocalStorage>,
+    /// The refresh now in flight, which concurrent callers await instead of starting another.
+    pub(super) in_flight: StoredValue<Option<Shared<LocalBoxFuture<'static, Outcome>>>, LocalStorage>,
+    /// Bumped at logout, so a refresh answered after it cannot log the tab back in.
+    pub(super) generation: StoredValue<u64>,
+}
+
+pub fn provide_auth() -> Auth {
+    let auth = Auth {
+        state: RwSignal::new(AuthState::Restoring),
+        refreshes: RwSignal::new(0),
+        timer: StoredValue::new_local(None),
+        in_flight: StoredValue::new_local(None),
+        generation: StoredValue::new(0),
+    };
+    provide_context(auth);
+    auth
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+impl Auth {
+    /// The current state, tracked: views that call this update when it changes.
+    pub fn state(&self) -> AuthState {
+        self.state.get()
+    }
+
+    pub fn user(&self) -> Option<User> {
+        self.state.with(|state| match state {
+            AuthState::LoggedIn(session) => Some(session.user.clone()),
+            _ => None,
+        })
+    }
+
+    pub fn refresh_count(&self) -> u32 {
+        self.refreshes.get()
+    }
+
+    /// The access token to send, read without tracking.
+    pub(super) fn access_token(&self) -> Option<String> {
+        self.state.with_untracked(|state| match state {
+            AuthState::LoggedIn(session) => Some(session.access_token.clone()),
+            _ => None,
+        })
+    }
+
+    pub(super) fn set_logged_out(&self) {
+        self.timer.set_value(None);
+        self.state.set(AuthState::LoggedOut);
+    }
+}

@@ -1,0 +1,44 @@
+//! tokenpair: the access-token / refresh-token login flow, end to end.
+//!
+//! A short-lived JWT access token lives only in the browser app's memory and authenticates API
+//! calls headlessly; a long-lived refresh token lives in an HttpOnly cookie and is rotated, after a
+//! thorough database check, every time the access token is renewed. The README's code tour walks
+//! through the files below.
+
+/// Wire types shared by the server and the browser: request and response bodies, API paths.
+pub mod api;
+/// The HTML shell and the router: which page answers which path.
+pub mod app;
+/// Browser side of the flow: the token in memory, the one way to call the API, silent refresh.
+pub mod client;
+/// Small UI pieces used by several pages: navigation, form fields, the "needs login" wrapper.
+pub mod components;
+/// One module per page.
+pub mod pages;
+
+/// Server side of the flow: keys, tokens, passwords, cookies, refresh rotation.
+#[cfg(feature = "ssr")]
+pub mod auth;
+/// Settings read from the environment.
+#[cfg(feature = "ssr")]
+pub mod config;
+/// Every SQL statement, behind plain async functions.
+#[cfg(feature = "ssr")]
+pub mod db;
+/// The one error type of the HTTP API and its JSON body.
+#[cfg(feature = "ssr")]
+pub mod error;
+/// The JSON API's routes and handlers (thin: parse, call `auth`, respond).
+#[cfg(feature = "ssr")]
+pub mod http;
+/// Application state, the assembled router, and serving it.
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the Wasm bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,13 @@
+//! One module per page.
+
+mod account;
+mod home;
+mod login;
+mod not_found;
+mod register;
+
+pub use account::Account;
+pub use home::Home;
+pub use login::Login;
+pub use not_found::NotFound;
+pub use register::Register;

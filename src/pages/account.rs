@@ -1,0 +1,119 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use crate::api::{paths, Me};
+use crate::client::fetch::get_authed;
+use crate::client::refresh::logout;
+use crate::client::store::{use_auth, AuthState};
+use crate::client::{now_ms, use_interval};
+use crate::components::RequireAuth;
+
+/// How often the page calls the protected API to show that the token still works.
+const API_CHECK_MS: u32 = 3_000;
+
+/// The protected page: who you are, how long the current access token has left, and the
+/// protected API's live answer.
+#[component]
+pub fn Account() -> impl IntoView {
+    view! {
+        <Title text="Account · tokenpair"/>
+        <section>
+            <h1>"Your account"</h1>
+            <RequireAuth>
+                <Details/>
+            </RequireAuth>
+        </section>
+    }
+}
+
+/// One call to the protected API, as shown on the page.
+#[derive(Clone)]
+struct ApiCheck {
+    result: Result<Me, String>,
+    at_ms: f64,
+    count: u32,
+}
+
+#[component]
+fn Details() -> impl IntoView {
+    let auth = use_auth();
+    let now = RwSignal::new(now_ms());
+    use_interval(250, move || now.set(now_ms()));
+
+    let session = move || match auth.state() {
+        AuthState::LoggedIn(session) => Some(session),
+        _ => None,
+    };
+    let seconds_left = move || session().map_or(0.0, |s| ((s.expires_at_ms - now.get()) / 1000.0).max(0.0));
+    let fraction_left = move || {
+        session().map_or(0.0, |s| {
+            ((s.expires_at_ms - now.get()) / (s.expires_at_ms - s.received_at_ms)).clamp(0.0, 1.0)
+        })
+    };
+
+    let check = RwSignal::new(None::<ApiCheck>);
+    let run_check = move || {
+        spawn_local(async move {
+            let result = get_authed::<Me>(auth, paths::ME).await.map_err(|err| err.message());
+            let count = check.with_untracked(|c| c.as_ref().map_or(0, |c| c.count)) + 1;
+            check.set(Some(ApiCheck { result, at_ms: now_ms(), count }));
+        })
+    };
+    Effect::new(run_check);
+    use_interval(API_CHECK_MS, run_check);
+
+    let api_status = move || {
+        match check.get() {
+        None => view! { <p class="muted">"Calling the API…"</p> }.into_any(),
+        Some(ApiCheck { result: Ok(me), at_ms, count }) => view! {
+            <p class="status status-ok" aria-label="API check">"200 OK"</p>
+            <pre class="json">{serde_json::to_string_pretty(&me).unwrap_or_default()}</pre>
+            <p class="muted">{move || format!("Checked {count} times · last {:.0} s ago", ((now.get() - at_ms) / 1000.0).max(0.0))}</p>
+        }
+        .into_any(),
+        Some(ApiCheck { result: Err(message), count, .. }) => view! {
+            <p class="status status-error" aria-label="API check">"Failed"</p>
+            <p>{message}</p>
+            <p class="muted">{format!("Checked {count} times")}</p>
+        }
+        .into_any(),
+    }
+    };
+
+    view! {
+        <div class="grid">
+            <article class="card">
+                <h2>"Signed in as"</h2>
+                <p class="email" aria-label="Email">{move || session().map(|s| s.user.email)}</p>
+                <p class="muted">"The access token that proves it lives only in this tab's memory."</p>
+                <button class="button button-quiet" on:click=move |_| spawn_local(logout(auth))>"Log out"</button>
+            </article>
+            <article class="card">
+                <h2>"Access token"</h2>
+                <p class="countdown" aria-label="Access token time left">{move || format_seconds(seconds_left())}</p>
+                <div class="meter" role="presentation">
+                    <div class="meter-fill" style:width=move || format!("{:.1}%", fraction_left() * 100.0)></div>
+                </div>
+                <p class="muted">
+                    "Renewed silently shortly before it expires. Refreshes in this tab: "
+                    <span aria-label="Refresh count">{move || auth.refresh_count()}</span>
+                </p>
+            </article>
+            <article class="card">
+                <h2><code>"GET /api/me"</code></h2>
+                <p class="muted">"Checked from the token alone, no database query; re-checked every 3 s."</p>
+                {api_status}
+            </article>
+        </div>
+    }
+}
+
+fn format_seconds(seconds: f64) -> String {
+    if seconds >= 60.0 {
+        let whole = seconds.floor() as u64;
+        format!("{}:{:02}", whole / 60, whole % 60)
+    } else {
+        format!("{seconds:.1} s")
+    }
+}
