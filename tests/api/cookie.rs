@@ -1,0 +1,39 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{refresh_set_cookie, spawn_app, spawn_app_with, unique_email, PASSWORD};
+
+fn attributes(set_cookie: &str) -> Vec<String> {
+    set_cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect()
+}
+
+#[tokio::test]
+async fn the_refresh_cookie_is_httponly_secure_strict_host_only_and_scoped_to_api_auth() {
+    let app = spawn_app().await;
+    let response = app.register(&unique_email(), PASSWORD).await;
+    let set_cookie = refresh_set_cookie(&response).expect("refresh cookie");
+
+    assert!(set_cookie.starts_with("__Secure-tokenpair-refresh="), "{set_cookie}");
+    let attributes = attributes(&set_cookie);
+    for expected in ["httponly", "secure", "samesite=strict", "path=/api/auth", "max-age=604800"] {
+        assert!(attributes.iter().any(|a| a == expected), "{expected} in {set_cookie}");
+    }
+    assert!(!attributes.iter().any(|a| a.starts_with("domain")), "host-only: {set_cookie}");
+}
+
+#[tokio::test]
+async fn the_cookie_lifetime_follows_the_configured_refresh_lifetime() {
+    let app = spawn_app_with(&[("ACCESS_TOKEN_TTL", "5"), ("REFRESH_TOKEN_TTL", "60")]).await;
+    let response = app.register(&unique_email(), PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let set_cookie = refresh_set_cookie(&response).expect("refresh cookie");
+    assert!(attributes(&set_cookie).iter().any(|a| a == "max-age=60"), "{set_cookie}");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["expires_in"], 5);
+}
+
+#[tokio::test]
+async fn token_responses_are_never_cached() {
+    let app = spawn_app().await;
+    let response = app.register(&unique_email(), PASSWORD).await;
+    assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+}

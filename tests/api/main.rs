@@ -1,0 +1,12 @@
+//! Integration tests: the real app on 127.0.0.1:0 with a fresh SQLite database per test,
+//! spoken to over HTTP with a cookie-aware client.
+
+mod helpers;
+
+mod cookie;
+mod login;
+mod logout;
+mod malformed;
+mod me;
+mod refresh;
+mod register;
