@@ -1,0 +1,37 @@
+import { expect, type Page } from "@playwright/test";
+
+export const PASSWORD = "correct horse battery";
+export const REFRESH_COOKIE = "__Secure-tokenpair-refresh";
+
+export function uniqueEmail(): string {
+  return `e2e-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+/** Fills and submits the register or login form once the page is hydrated. */
+export async function submitCredentials(page: Page, email: string, password: string, button: string) {
+  const submit = page.getByRole("button", { name: button });
+  // The button is enabled by the Wasm app once it has hydrated: typing earlier would be lost.
+  await expect(submit).toBeEnabled();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await submit.click();
+}
+
+export async function registerThroughTheForm(page: Page, email = uniqueEmail()): Promise<string> {
+  await page.goto("/register");
+  await submitCredentials(page, email, PASSWORD, "Create account");
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByLabel("Email", { exact: true })).toHaveText(email);
+  return email;
+}
+
+/** Counts the responses of one endpoint by status, as they happen. */
+export function countResponses(page: Page, path: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  page.on("response", (response) => {
+    if (new URL(response.url()).pathname === path) {
+      counts.set(response.status(), (counts.get(response.status()) ?? 0) + 1);
+    }
+  });
+  return counts;
+}
