@@ -69,13 +69,13 @@ fn Details() -> impl IntoView {
         Some(ApiCheck { result: Ok(me), at_ms, count }) => view! {
             <p class="status status-ok" aria-label="API check">"200 OK"</p>
             <pre class="json">{serde_json::to_string_pretty(&me).unwrap_or_default()}</pre>
-            <p class="muted">{move || format!("Checked {count} times · last {:.0} s ago", ((now.get() - at_ms) / 1000.0).max(0.0))}</p>
+            <p class="muted">{move || format!("{} · last {:.0} s ago", checks(count), ((now.get() - at_ms) / 1000.0).max(0.0))}</p>
         }
         .into_any(),
         Some(ApiCheck { result: Err(message), count, .. }) => view! {
             <p class="status status-error" aria-label="API check">"Failed"</p>
             <p>{message}</p>
-            <p class="muted">{format!("Checked {count} times")}</p>
+            <p class="muted">{checks(count)}</p>
         }
         .into_any(),
     }
@@ -106,6 +106,14 @@ fn Details() -> impl IntoView {
                 {api_status}
             </article>
         </div>
+    }
+}
+
+fn checks(count: u32) -> String {
+    if count == 1 {
+        "Checked once".into()
+    } else {
+        format!("Checked {count} times")
     }
 }
 
