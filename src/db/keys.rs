@@ -7,32 +7,54 @@ pub struct KeyRow {
     pub kid: String,
     pub private_key: Vec<u8>,
     pub public_key: Vec<u8>,
+    pub activates_at: i64,
     pub retired_at: Option<i64>,
 }
 
-/// All keys, newest first.
+/// All keys, newest activation first.
 pub async fn all(pool: &Pool) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT kid, private_key, public_key, retired_at FROM signing_keys
-         ORDER BY created_at DESC, kid DESC",
+        "SELECT kid, private_key, public_key, activates_at, retired_at FROM signing_keys
+         ORDER BY activates_at DESC, kid DESC",
     )
     .fetch_all(pool)
     .await
 }
 
-pub async fn insert(
-    pool: &Pool,
-    kid: &str,
-    private_key: &[u8],
-    public_key: &[u8],
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)")
-        .bind(kid)
-        .bind(private_key)
-        .bind(public_key)
-        .bind(now)
+pub struct NewKey<'a> {
+    pub kid: &'a str,
+    pub private_key: &'a [u8],
+    pub public_key: &'a [u8],
+    pub now: i64,
+    pub activates_at: i64,
+}
+
+/// Adds a key that signs from `activates_at` on, and retires the keys before it at that moment.
+pub async fn insert_and_retire_older(pool: &Pool, key: NewKey<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+        .bind(key.activates_at)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, private_key, public_key, created_at, activates_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(key.kid)
+    .bind(key.private_key)
+    .bind(key.public_key)
+    .bind(key.now)
+    .bind(key.activates_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Deletes keys retired before `cutoff`: every token they signed has expired by then.
+pub async fn delete_retired_before(pool: &Pool, cutoff: i64) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?")
+        .bind(cutoff)
         .execute(pool)
         .await?;
-    Ok(())
+    Ok(result.rows_affected())
 }

@@ -1,4 +1,7 @@
-//! Every query on `sessions`: one row per login, holding which refresh token is current.
+//! Every query on `sessions` and `refresh_tokens`: one session per login, and the chain of
+//! refresh tokens it was issued.
+
+use sqlx::SqliteExecutor;
 
 use super::{Pool, Transaction};
 
@@ -8,15 +11,19 @@ pub struct NewSession<'a> {
     pub jti: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    pub max_expires_at: Option<i64>,
+    pub password_changed_at: i64,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
 }
 
-pub async fn insert(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Error> {
+/// Inserts the session and its first refresh token, together or not at all.
+pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO sessions (id, user_id, current_jti, created_at, refreshed_at, expires_at,
-                               user_agent, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               max_expires_at, password_changed_at, user_agent, ip)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(session.id)
     .bind(session.user_id)
@@ -24,24 +31,50 @@ pub async fn insert(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
     .bind(session.now)
     .bind(session.now)
     .bind(session.expires_at)
+    .bind(session.max_expires_at)
+    .bind(session.password_changed_at)
     .bind(session.user_agent)
     .bind(session.ip)
-    .execute(pool)
+    .execute(&mut *tx)
+    .await?;
+    insert_token(&mut tx, session.jti, session.id, None, session.now, session.expires_at).await?;
+    tx.commit().await
+}
+
+async fn insert_token(
+    tx: &mut Transaction,
+    jti: &str,
+    session_id: &str,
+    parent_jti: Option<&str>,
+    issued_at: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (jti, session_id, parent_jti, issued_at, expires_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(jti)
+    .bind(session_id)
+    .bind(parent_jti)
+    .bind(issued_at)
+    .bind(expires_at)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// A session with what a refresh must check about its user.
+/// A session with what a refresh must check about it and its user.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionForRefresh {
     pub user_id: String,
     pub email: String,
     pub current_jti: String,
-    pub created_at: i64,
     pub expires_at: i64,
+    pub max_expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub user_disabled_at: Option<i64>,
-    pub password_changed_at: i64,
+    pub session_password_changed_at: i64,
+    pub user_password_changed_at: i64,
 }
 
 /// Starts a write transaction that holds SQLite's write lock from its first statement, so the
@@ -55,11 +88,39 @@ pub async fn find_for_refresh(
     session_id: &str,
 ) -> Result<Option<SessionForRefresh>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, u.email, s.current_jti, s.created_at, s.expires_at, s.revoked_at,
-                u.disabled_at AS user_disabled_at, u.password_changed_at
+        "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
+                u.disabled_at AS user_disabled_at,
+                s.password_changed_at AS session_password_changed_at,
+                u.password_changed_at AS user_password_changed_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = ?",
     )
+    .bind(session_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// One link of a session's rotation chain.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TokenRow {
+    pub jti: String,
+    pub parent_jti: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+}
+
+/// The refresh token `jti` of session `session_id`, if it was ever issued.
+pub async fn find_token(
+    tx: &mut Transaction,
+    session_id: &str,
+    jti: &str,
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT jti, parent_jti, issued_at, expires_at, rotated_at FROM refresh_tokens
+         WHERE jti = ? AND session_id = ?",
+    )
+    .bind(jti)
     .bind(session_id)
     .fetch_optional(&mut **tx)
     .await
@@ -76,7 +137,7 @@ pub struct Rotation<'a> {
 /// Makes `new_jti` current, but only if `presented_jti` still is: the guard that makes a
 /// rotation happen at most once. Returns whether it did.
 pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    let swapped = sqlx::query(
         "UPDATE sessions SET current_jti = ?, refreshed_at = ?, expires_at = ?
          WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
     )
@@ -86,20 +147,116 @@ pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool
     .bind(rotation.session_id)
     .bind(rotation.presented_jti)
     .execute(&mut **tx)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await?
+    .rows_affected()
+        == 1;
+    if !swapped {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE refresh_tokens SET rotated_at = ? WHERE jti = ?")
+        .bind(rotation.now)
+        .bind(rotation.presented_jti)
+        .execute(&mut **tx)
+        .await?;
+    let (jti, sid) = (rotation.new_jti, rotation.session_id);
+    insert_token(tx, jti, sid, Some(rotation.presented_jti), rotation.now, rotation.expires_at).await?;
+    Ok(true)
 }
 
-/// Revokes the session (idempotent: the first reason recorded stays).
-pub async fn revoke(pool: &Pool, session_id: &str, reason: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
-         WHERE id = ? AND revoked_at IS NULL",
+/// Revokes the session (idempotent: the first reason recorded stays). Returns whether it was live.
+pub async fn revoke(
+    db: impl SqliteExecutor<'_>,
+    session_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(reason)
     .bind(session_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Revokes the user's live sessions except `keep`; returns the ids revoked.
+pub async fn revoke_all_of_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
+         WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?
+         RETURNING id",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(user_id)
+    .bind(keep)
+    .fetch_all(db)
+    .await
+}
+
+/// Marks the session as vouched for by the user's current password (after a password change).
+pub async fn reconfirm_password(
+    db: impl SqliteExecutor<'_>,
+    session_id: &str,
+    password_changed_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET password_changed_at = ? WHERE id = ?")
+        .bind(password_changed_at)
+        .bind(session_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A session as its owner sees it in the sessions list.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: i64,
+    pub refreshed_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// The user's live sessions, most recently active first.
+pub async fn live_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip FROM sessions
+         WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+         ORDER BY refreshed_at DESC, created_at DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// Revokes `session_id` if it belongs to `user_id`; returns whether a live session was revoked.
+pub async fn revoke_owned(
+    pool: &Pool,
+    user_id: &str,
+    session_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
+         WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(session_id)
+    .bind(user_id)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }

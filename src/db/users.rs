@@ -1,5 +1,7 @@
 //! Every query on `users`.
 
+use sqlx::SqliteExecutor;
+
 use super::Pool;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -7,6 +9,7 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
+    pub password_changed_at: i64,
 }
 
 pub struct NewUser<'a> {
@@ -34,8 +37,47 @@ pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
 
 /// The enabled user with this (normalised) email, if any.
 pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = ? AND disabled_at IS NULL")
-        .bind(email)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT id, email, password_hash, password_changed_at FROM users
+         WHERE email = ? AND disabled_at IS NULL",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The enabled user with this id, if any.
+pub async fn find_enabled_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, email, password_hash, password_changed_at FROM users
+         WHERE id = ? AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn set_password(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Disables (or re-enables) the account; its sessions stop refreshing at the next attempt.
+pub async fn set_disabled(pool: &Pool, id: &str, disabled_at: Option<i64>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
+        .bind(disabled_at)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -1,0 +1,55 @@
+//! Every query on `security_events`: the account history shown to its owner.
+
+use sqlx::SqliteExecutor;
+
+use super::Pool;
+
+pub struct NewEvent<'a> {
+    pub user_id: &'a str,
+    pub session_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub detail: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub now: i64,
+}
+
+pub async fn record(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO security_events (user_id, session_id, kind, detail, ip, user_agent, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event.user_id)
+    .bind(event.session_id)
+    .bind(event.kind)
+    .bind(event.detail)
+    .bind(event.ip)
+    .bind(event.user_agent)
+    .bind(event.now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub session_id: Option<String>,
+    pub kind: String,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+}
+
+/// The user's most recent events, newest first.
+pub async fn recent_of_user(pool: &Pool, user_id: &str, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, session_id, kind, detail, ip, user_agent, created_at FROM security_events
+         WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
