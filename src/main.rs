@@ -1,4 +1,4 @@
-//! The `tokenpair` server: read settings, set up logging, serve.
+//! The `tokenpair` server: read settings, set up logging, serve. Also `tokenpair keys rotate`.
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
@@ -10,10 +10,15 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tokenpair=info")),
         )
         .init();
-    match run().await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => serve().await,
+        ["keys", "rotate"] => rotate_keys().await,
+        _ => Err("usage: tokenpair            run the server\n       tokenpair keys rotate   add a new signing key; the old one keeps verifying".into()),
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err}");
             eprintln!("tokenpair: {err}");
             std::process::ExitCode::FAILURE
         }
@@ -21,7 +26,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 #[cfg(feature = "ssr")]
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     use tokenpair::config::Config;
     use tokenpair::server::{router, serve, shutdown_signal, AppState};
 
@@ -34,6 +39,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
     serve(listener, router(state), shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Adds a signing key that starts signing a minute from now; running servers pick it up
+/// before then, and keep verifying tokens signed by the old key until they expire.
+#[cfg(feature = "ssr")]
+async fn rotate_keys() -> Result<(), Box<dyn std::error::Error>> {
+    use tokenpair::auth::keys;
+    use tokenpair::config::Config;
+
+    let config = Config::from_env()?;
+    let pool = tokenpair::db::connect_and_migrate(&config.database_url).await?;
+    let longest = config.refresh_token_ttl.max(config.session_max_lifetime.unwrap_or_default());
+    let (kid, activates_at) = keys::rotate(&pool, longest).await?;
+    println!("new signing key {kid}: published now, signs from {activates_at} (Unix time)");
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation}
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeyRing;
+use super::keys::Keys;
 use crate::config::Config;
 
 pub const ISSUER: &str = "tokenpair";
@@ -49,6 +49,21 @@ pub struct RefreshClaims {
     pub jti: String,
 }
 
+impl RefreshClaims {
+    pub fn new(user_id: &str, sid: &str, jti: &str, issued_at: i64, expires_at: i64) -> Self {
+        Self {
+            sub: user_id.into(),
+            sid: sid.into(),
+            iat: issued_at,
+            nbf: issued_at,
+            exp: expires_at,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: jti.into(),
+        }
+    }
+}
+
 /// A freshly signed token with the facts the caller stores or sends back.
 pub struct Signed {
     pub token: String,
@@ -72,14 +87,16 @@ pub enum Rejected {
 }
 
 pub struct Tokens {
-    keys: KeyRing,
+    pub keys: Keys,
     validation: Validation,
+    /// The same checks without `exp`: for the expired access token a refresh may carry.
+    validation_ignoring_expiry: Validation,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
 }
 
 impl Tokens {
-    pub fn new(keys: KeyRing, config: &Config) -> Self {
+    pub fn new(keys: Keys, config: &Config) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
@@ -87,7 +104,15 @@ impl Tokens {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        Self { keys, validation, access_ttl: config.access_token_ttl, refresh_ttl: config.refresh_token_ttl }
+        let mut validation_ignoring_expiry = validation.clone();
+        validation_ignoring_expiry.validate_exp = false;
+        Self {
+            keys,
+            validation,
+            validation_ignoring_expiry,
+            access_ttl: config.access_token_ttl,
+            refresh_ttl: config.refresh_token_ttl,
+        }
     }
 
     pub fn sign_access(
@@ -113,26 +138,11 @@ impl Tokens {
         Ok(Signed { token: self.sign(ACCESS_TYP, &claims)?, jti, expires_at: exp })
     }
 
-    /// Signs a refresh token that expires at `expires_at`, the session's sliding end.
-    pub fn sign_refresh(
-        &self,
-        user_id: &str,
-        sid: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<Signed, jsonwebtoken::errors::Error> {
-        let jti = super::new_id();
-        let claims = RefreshClaims {
-            sub: user_id.into(),
-            sid: sid.into(),
-            iat: now,
-            nbf: now,
-            exp: expires_at,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            jti: jti.clone(),
-        };
-        Ok(Signed { token: self.sign(REFRESH_TYP, &claims)?, jti, expires_at })
+    /// Signs a refresh token. Ed25519 signatures are deterministic, so the same claims give
+    /// the same token again: that is how a grace-window answer repeats the current one.
+    pub fn sign_refresh(&self, claims: &RefreshClaims) -> Result<Signed, jsonwebtoken::errors::Error> {
+        let token = self.sign(REFRESH_TYP, claims)?;
+        Ok(Signed { token, jti: claims.jti.clone(), expires_at: claims.exp })
     }
 
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, Rejected> {
@@ -143,8 +153,17 @@ impl Tokens {
         self.verify(token, REFRESH_TYP)
     }
 
+    /// Verifies an access token's signature and claims but accepts it expired: a refresh
+    /// request may carry the token it replaces, to prove the two belong together.
+    pub fn verify_access_ignoring_expiry(&self, token: &str) -> Result<AccessClaims, Rejected> {
+        self.verify_with(token, ACCESS_TYP, &self.validation_ignoring_expiry)
+    }
+
     fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String, jsonwebtoken::errors::Error> {
-        let (kid, key) = self.keys.signer();
+        let ring = self.keys.ring();
+        let (kid, key) = ring.signer(super::unix_now()).ok_or_else(|| {
+            jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidEddsaKey)
+        })?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(typ.into());
         header.kid = Some(kid.into());
@@ -152,6 +171,15 @@ impl Tokens {
     }
 
     fn verify<C: DeserializeOwned>(&self, token: &str, typ: &'static str) -> Result<C, Rejected> {
+        self.verify_with(token, typ, &self.validation)
+    }
+
+    fn verify_with<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &'static str,
+        validation: &Validation,
+    ) -> Result<C, Rejected> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Rejected::TooLong);
         }
@@ -161,8 +189,8 @@ impl Tokens {
         if header.typ.as_deref() != Some(typ) {
             return Err(Rejected::WrongType(header.typ, typ));
         }
-        let key =
-            header.kid.as_deref().and_then(|kid| self.keys.verifier(kid)).ok_or(Rejected::UnknownKey)?;
-        decode::<C>(token, key, &self.validation).map(|data| data.claims).map_err(Rejected::Invalid)
+        let ring = self.keys.ring();
+        let key = header.kid.as_deref().and_then(|kid| ring.verifier(kid)).ok_or(Rejected::UnknownKey)?;
+        decode::<C>(token, key, validation).map(|data| data.claims).map_err(Rejected::Invalid)
     }
 }
