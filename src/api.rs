@@ -10,10 +10,22 @@ pub mod paths {
     pub const REFRESH: &str = "/api/auth/refresh";
     pub const LOGOUT: &str = "/api/auth/logout";
     pub const ME: &str = "/api/me";
+    pub const SESSIONS: &str = "/api/auth/sessions";
+    pub const LOGOUT_OTHERS: &str = "/api/auth/logout-others";
+    pub const LOGOUT_ALL: &str = "/api/auth/logout-all";
+    pub const PASSWORD: &str = "/api/auth/password";
+    pub const EVENTS: &str = "/api/auth/events";
+    pub const JWKS: &str = "/.well-known/jwks.json";
+    pub const OPENAPI: &str = "/api/openapi.json";
 }
+
+/// The header the browser app adds to refresh and logout; see `auth/guard.rs` for why.
+pub const CSRF_HEADER: &str = "x-requested-with";
+pub const CSRF_HEADER_VALUE: &str = "tokenpair";
 
 /// Body of `POST /api/auth/register` and `POST /api/auth/login`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
     pub email: String,
     pub password: String,
@@ -22,6 +34,7 @@ pub struct Credentials {
 /// Answer of register, login and refresh. The refresh token is not here: it travels only in
 /// the HttpOnly cookie, out of reach of scripts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `"Bearer"`.
@@ -32,6 +45,7 @@ pub struct TokenResponse {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -39,14 +53,60 @@ pub struct User {
 
 /// Answer of `GET /api/me`, read from the access token alone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: String,
     pub email: String,
     pub session_id: String,
 }
 
+/// One of the user's live sessions, in `GET /api/auth/sessions`. Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: i64,
+    pub last_refreshed_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The session the request's access token belongs to.
+    pub current: bool,
+}
+
+/// Something that happened to the account, in `GET /api/auth/events`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecurityEvent {
+    pub id: i64,
+    /// `registered`, `login`, `login_failed`, `refresh`, `refresh_repeated`, `reuse_detected`,
+    /// `pairing_mismatch`, `logout`, `session_revoked`, `password_changed`.
+    pub kind: String,
+    pub session_id: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at: i64,
+}
+
+/// Body of `POST /api/auth/password`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// How many sessions an action revoked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Revoked {
+    pub revoked: usize,
+}
+
 /// Every error the API returns has this body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A stable, machine-readable code such as `invalid_credentials`.
     pub error: String,

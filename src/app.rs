@@ -8,10 +8,12 @@ use leptos_router::path;
 use crate::client::refresh::restore;
 use crate::client::store::provide_auth;
 use crate::components::Nav;
-use crate::pages::{Account, Home, Login, NotFound, Register};
+use crate::pages::{Account, Home, Login, NotFound, Register, Sessions};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::page_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -49,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=Register/>
                     <Route path=path!("/login") view=Login/>
                     <Route path=path!("/account") view=Account/>
+                    <Route path=path!("/sessions") view=Sessions/>
                 </Routes>
             </main>
             <footer class="footer">

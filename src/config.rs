@@ -12,11 +12,29 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL`: how long a session survives without a refresh (sliding).
     pub refresh_token_ttl: Duration,
+    /// `REFRESH_REUSE_GRACE`: how long a just-rotated refresh token still gets its successor
+    /// again instead of counting as reuse (two tabs, a lost response).
+    pub refresh_reuse_grace: Duration,
+    /// `SESSION_MAX_LIFETIME`: an absolute cap on a session however active, or none.
+    pub session_max_lifetime: Option<Duration>,
+    /// `APP_ORIGIN`: the origins the browser app is served from (comma-separated); requests to
+    /// the cookie endpoints from any other origin are refused. Defaults to the listen address.
+    pub app_origins: Vec<String>,
+    /// `LOGIN_RATE_LIMIT`, `LOGIN_ACCOUNT_RATE_LIMIT`, `REFRESH_RATE_LIMIT`: requests per period.
+    pub login_per_ip: RateLimit,
+    pub login_per_account: RateLimit,
+    pub refresh_per_ip: RateLimit,
+}
+
+/// At most `requests` per `period`, replenished evenly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub period: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tokenpair.db";
-const DEFAULT_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
-const DEFAULT_REFRESH_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {problem}")]
@@ -32,15 +50,37 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests can pass their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let duration = |name: &'static str, default: Duration| match lookup(name) {
-            None => Ok(default),
-            Some(text) => parse_duration(&text).map_err(|problem| ConfigError { name, problem }),
+        let read = |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+        let duration = |name: &'static str, default: &str| {
+            parse_duration(&read(name, default)).map_err(|problem| ConfigError { name, problem })
+        };
+        let rate = |name: &'static str, default: &str| {
+            parse_rate(&read(name, default)).map_err(|problem| ConfigError { name, problem })
+        };
+        let session_max_lifetime = match lookup("SESSION_MAX_LIFETIME").as_deref().map(str::trim) {
+            None | Some("") | Some("none") => None,
+            Some(text) => Some(
+                parse_duration(text)
+                    .map_err(|problem| ConfigError { name: "SESSION_MAX_LIFETIME", problem })?,
+            ),
         };
         let config = Self {
-            database_url: lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            access_token_ttl: duration("ACCESS_TOKEN_TTL", DEFAULT_ACCESS_TOKEN_TTL)?,
-            refresh_token_ttl: duration("REFRESH_TOKEN_TTL", DEFAULT_REFRESH_TOKEN_TTL)?,
+            database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
+            access_token_ttl: duration("ACCESS_TOKEN_TTL", "15m")?,
+            refresh_token_ttl: duration("REFRESH_TOKEN_TTL", "7d")?,
+            refresh_reuse_grace: duration("REFRESH_REUSE_GRACE", "10s")?,
+            session_max_lifetime,
+            app_origins: app_origins(lookup("APP_ORIGIN"), &read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR)),
+            login_per_ip: rate("LOGIN_RATE_LIMIT", "20/1m")?,
+            login_per_account: rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
+            refresh_per_ip: rate("REFRESH_RATE_LIMIT", "120/1m")?,
         };
+        if config.access_token_ttl < Duration::from_secs(1) {
+            return Err(ConfigError {
+                name: "ACCESS_TOKEN_TTL",
+                problem: "must be at least one second".into(),
+            });
+        }
         if config.refresh_token_ttl <= config.access_token_ttl {
             return Err(ConfigError {
                 name: "REFRESH_TOKEN_TTL",
@@ -51,17 +91,43 @@ impl Config {
     }
 }
 
-/// Seconds (`"900"`) or a human duration (`"15m"`, `"7d"`, `"1h 30m"`); at least one second.
+/// `APP_ORIGIN` if set; otherwise the listen address, plus `localhost` for a loopback address,
+/// since a developer may type either.
+fn app_origins(explicit: Option<String>, site_addr: &str) -> Vec<String> {
+    if let Some(list) = explicit {
+        return list
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+    }
+    let mut origins = vec![format!("http://{site_addr}")];
+    if let Some(port) = site_addr.strip_prefix("127.0.0.1:") {
+        origins.push(format!("http://localhost:{port}"));
+    }
+    origins
+}
+
+/// Seconds (`"900"`) or a human duration (`"15m"`, `"7d"`, `"1h 30m"`).
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let parsed = match text.parse::<u64>() {
-        Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?,
-    };
-    if parsed < Duration::from_secs(1) {
-        return Err(format!("{text:?}: must be at least one second"));
+    match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}")),
     }
-    Ok(parsed)
+}
+
+/// `"20/1m"`: twenty requests per minute.
+fn parse_rate(text: &str) -> Result<RateLimit, String> {
+    let (requests, period) =
+        text.split_once('/').ok_or_else(|| format!("{text:?}: expected N/period, e.g. 20/1m"))?;
+    let requests: u32 =
+        requests.trim().parse().map_err(|_| format!("{text:?}: {requests:?} is not a count"))?;
+    let period = parse_duration(period)?;
+    if requests == 0 || period.is_zero() {
+        return Err(format!("{text:?}: both the count and the period must be above zero"));
+    }
+    Ok(RateLimit { requests, period })
 }
 
 #[cfg(test)]
@@ -76,18 +142,30 @@ mod tests {
 
     #[test]
     fn durations_accept_seconds_and_human_units() {
-        let config = config(&[("ACCESS_TOKEN_TTL", "5"), ("REFRESH_TOKEN_TTL", "7d")]);
-        let config = config.expect("valid settings");
+        let config = config(&[("ACCESS_TOKEN_TTL", "5"), ("REFRESH_TOKEN_TTL", "7d")]).expect("valid");
         assert_eq!(config.access_token_ttl, Duration::from_secs(5));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(7 * 86_400));
     }
 
     #[test]
-    fn defaults_are_fifteen_minutes_and_seven_days() {
+    fn defaults_are_fifteen_minutes_seven_days_ten_seconds_and_no_cap() {
         let config = config(&[]).expect("defaults are valid");
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(604_800));
+        assert_eq!(config.refresh_reuse_grace, Duration::from_secs(10));
+        assert_eq!(config.session_max_lifetime, None);
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.app_origins, ["http://127.0.0.1:3000", "http://localhost:3000"]);
+        assert_eq!(config.login_per_ip, RateLimit { requests: 20, period: Duration::from_secs(60) });
+    }
+
+    #[test]
+    fn the_origin_follows_the_listen_address_unless_set() {
+        let moved = config(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")]).expect("valid");
+        assert_eq!(moved.app_origins, ["http://0.0.0.0:8080"]);
+        let explicit =
+            config(&[("APP_ORIGIN", "https://auth.example.com/, https://example.com")]).expect("valid");
+        assert_eq!(explicit.app_origins, ["https://auth.example.com", "https://example.com"]);
     }
 
     #[test]
@@ -95,5 +173,8 @@ mod tests {
         assert!(config(&[("ACCESS_TOKEN_TTL", "soon")]).is_err());
         assert!(config(&[("ACCESS_TOKEN_TTL", "0")]).is_err());
         assert!(config(&[("ACCESS_TOKEN_TTL", "1h"), ("REFRESH_TOKEN_TTL", "30m")]).is_err());
+        assert!(config(&[("LOGIN_RATE_LIMIT", "0/1m")]).is_err());
+        assert!(config(&[("LOGIN_RATE_LIMIT", "ten")]).is_err());
+        assert!(config(&[("SESSION_MAX_LIFETIME", "forever")]).is_err());
     }
 }

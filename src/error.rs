@@ -29,6 +29,22 @@ pub enum Error {
     /// The refresh handler also clears the cookie.
     #[error("the refresh token is missing, expired or no longer valid; please log in again")]
     InvalidRefreshToken,
+    /// 401: the refresh request carried an access token of another session (the pairing the
+    /// design article asks for). The cookie is left alone: it may be another tab's.
+    #[error("the access token and the refresh token do not belong to the same session")]
+    TokenPairMismatch,
+    /// 403: changing the password needs the current one.
+    #[error("the current password is not correct")]
+    WrongCurrentPassword,
+    /// 403: a cross-site request, an unknown `Origin`, or a missing `X-Requested-With` header.
+    #[error("{0}")]
+    CrossSite(&'static str),
+    /// 404: no such session among the user's own.
+    #[error("no such session")]
+    SessionNotFound,
+    /// 429 with `Retry-After`: too many attempts; wait and try again.
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// 400, 413, 415 or 422: the request body could not be read as the expected JSON.
     #[error("{message}")]
     BadBody { status: StatusCode, code: &'static str, message: String },
@@ -52,9 +68,13 @@ impl Error {
         match self {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::EmailTaken => StatusCode::CONFLICT,
-            Self::InvalidCredentials | Self::InvalidAccessToken | Self::InvalidRefreshToken => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::InvalidCredentials
+            | Self::InvalidAccessToken
+            | Self::InvalidRefreshToken
+            | Self::TokenPairMismatch => StatusCode::UNAUTHORIZED,
+            Self::WrongCurrentPassword | Self::CrossSite(_) => StatusCode::FORBIDDEN,
+            Self::SessionNotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadBody { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -69,6 +89,11 @@ impl Error {
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidAccessToken => "invalid_token",
             Self::InvalidRefreshToken => "invalid_refresh_token",
+            Self::TokenPairMismatch => "token_pair_mismatch",
+            Self::WrongCurrentPassword => "invalid_current_password",
+            Self::CrossSite(_) => "cross_site_request",
+            Self::SessionNotFound => "session_not_found",
+            Self::RateLimited { .. } => "rate_limited",
             Self::BadBody { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -88,11 +113,18 @@ impl IntoResponse for Error {
         };
         let body = ErrorBody { error: self.code().to_owned(), message: self.to_string(), field };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, Self::InvalidAccessToken) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-            );
+        let headers = response.headers_mut();
+        match self {
+            Self::InvalidAccessToken => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                );
+            }
+            Self::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            _ => {}
         }
         response
     }

@@ -1,28 +1,83 @@
-//! The JSON API. Handlers are thin: parse the request, call `auth`, shape the response.
+//! The JSON API. Handlers are thin: parse the request, call `auth`, shape the response. Routes
+//! are registered through utoipa's router, so the OpenAPI document at `/api/openapi.json` is
+//! generated from the same list that serves requests and cannot drift from it.
 
 use axum::extract::{DefaultBodyLimit, FromRequest};
 use axum::http::{header, HeaderValue};
-use axum::routing::{any, get, post};
-use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{any, get};
+use axum::{Json, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::paths;
+use crate::auth::{guard, limits};
 use crate::error::Error;
 use crate::server::AppState;
 
+mod account;
 mod auth;
+mod keys;
 mod me;
 
 /// Larger request bodies are refused with 413 before they are read.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route(paths::REGISTER, post(auth::register))
-        .route(paths::LOGIN, post(auth::login))
-        .route(paths::REFRESH, post(auth::refresh))
-        .route(paths::LOGOUT, post(auth::logout))
-        .route(paths::ME, get(me::me))
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tokenpair", description = "Access token in memory, refresh token in an HttpOnly cookie."),
+    components(schemas(crate::api::ErrorBody)),
+    modifiers(&BearerScheme)
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The API routes and the OpenAPI document describing exactly them.
+pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let credentials = OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .route_layer(from_fn_with_state(state.clone(), limits::login_per_ip))
+        .route_layer(from_fn_with_state(state.clone(), guard::credentials_endpoint));
+    let refresh = OpenApiRouter::new()
+        .routes(routes!(auth::refresh))
+        .route_layer(from_fn_with_state(state.clone(), limits::refresh_per_ip))
+        .route_layer(from_fn_with_state(state.clone(), guard::cookie_endpoint));
+    let logout = OpenApiRouter::new()
+        .routes(routes!(auth::logout))
+        .route_layer(from_fn_with_state(state.clone(), guard::cookie_endpoint));
+    let bearer = OpenApiRouter::new()
+        .routes(routes!(me::me))
+        .routes(routes!(account::sessions))
+        .routes(routes!(account::revoke_session))
+        .routes(routes!(account::logout_others))
+        .routes(routes!(account::logout_all))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::events))
+        .routes(routes!(keys::jwks));
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(credentials)
+        .merge(refresh)
+        .merge(logout)
+        .merge(bearer)
+        .split_for_parts();
+    let document = openapi.clone();
+    let router = router
+        .route(paths::OPENAPI, get(move || async move { Json(document) }))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -30,7 +85,8 @@ pub fn api_router() -> Router<AppState> {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
-        ))
+        ));
+    (router, openapi)
 }
 
 /// `axum::Json`, but a body that cannot be read becomes our JSON error, never axum's plain text.

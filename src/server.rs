@@ -6,14 +6,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos::prelude::use_context;
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
-use crate::auth::keys::{KeyError, KeyRing};
+use crate::auth::keys::{KeyError, Keys, RELOAD_INTERVAL};
+use crate::auth::limits::Limits;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
@@ -23,9 +27,11 @@ use crate::db::{self, DbError, Pool};
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
     pub db: Pool,
     pub tokens: Arc<Tokens>,
     pub passwords: Arc<Passwords>,
+    pub limits: Arc<Limits>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,30 +45,75 @@ pub enum StartupError {
 }
 
 impl AppState {
-    /// Opens and migrates the database, loads (or creates) the signing keys.
+    /// Opens and migrates the database, loads (or creates) the signing keys, and starts the
+    /// background upkeep (key reloads, forgetting idle rate-limit entries).
     pub async fn new(config: &Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
         let db = db::connect_and_migrate(&config.database_url).await?;
-        let keys = KeyRing::load_or_create(&db).await?;
+        let keys = Keys::load_or_create(&db).await?;
         let passwords = Passwords::new().await.map_err(|err| StartupError::Passwords(err.to_string()))?;
-        Ok(Self {
+        let state = Self {
             leptos_options,
+            config: Arc::new(config.clone()),
             db,
             tokens: Arc::new(Tokens::new(keys, config)),
             passwords: Arc::new(passwords),
-        })
+            limits: Arc::new(Limits::new(config)),
+        };
+        tokio::spawn(upkeep(state.clone()));
+        Ok(state)
     }
 }
 
-/// The whole app: the JSON API under `/api`, the server-rendered pages, static files.
+/// Reloads the key ring (another instance or `tokenpair keys rotate` may have added a key) and
+/// lets go of rate-limit entries that have fully replenished.
+async fn upkeep(state: AppState) {
+    let mut every = tokio::time::interval(RELOAD_INTERVAL);
+    loop {
+        every.tick().await;
+        if let Err(err) = state.tokens.keys.reload(&state.db).await {
+            tracing::warn!(error = %err, "could not reload signing keys; keeping the current ones");
+        }
+        state.limits.forget_idle();
+    }
+}
+
+/// The whole app: the JSON API, the server-rendered pages, static files, security headers.
 pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let (api, _) = crate::http::api(&state);
     Router::new()
-        .merge(crate::http::api_router())
+        .merge(api)
         .leptos_routes(&state, pages, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Every response gets these unless it set its own: pages set a CSP with their nonce
+        // (`page_content_security_policy`); anything else may run and embed nothing.
+        .layer(default_header(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
+        .layer(default_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(default_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn default_header(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// While a page renders: a strict Content-Security-Policy naming this response's nonce. Only
+/// scripts carrying the nonce run (and what they load, `strict-dynamic`); the Wasm may compile
+/// (`wasm-unsafe-eval`); nothing may frame the page, change its base URL or embed plugins.
+pub fn page_content_security_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 /// Serves `app` until `shutdown` completes, then lets in-flight requests finish.

@@ -3,18 +3,25 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
 
 use super::JsonBody;
-use crate::api::{Credentials, TokenResponse};
+use crate::api::{Credentials, ErrorBody, TokenResponse};
 use crate::auth::flow::{self, Client, Issued};
 use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
 use crate::server::AppState;
 
+/// Create an account and log in: the access token in the body, the refresh token in the cookie.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses(
+    (status = 201, description = "Registered and logged in; sets the refresh cookie", body = TokenResponse),
+    (status = 409, description = "email_taken", body = ErrorBody),
+    (status = 422, description = "validation_failed, naming the field", body = ErrorBody),
+    (status = 429, description = "rate_limited", body = ErrorBody),
+))]
 pub async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -26,6 +33,12 @@ pub async fn register(
     Ok(issue(StatusCode::CREATED, jar, issued, &state))
 }
 
+/// Log in with email and password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses(
+    (status = 200, description = "Logged in; sets the refresh cookie", body = TokenResponse),
+    (status = 401, description = "invalid_credentials: wrong password or unknown email alike", body = ErrorBody),
+    (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody),
+))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -37,10 +50,28 @@ pub async fn login(
     Ok(issue(StatusCode::OK, jar, issued, &state))
 }
 
-/// The refresh token comes from the cookie; any failure also tells the browser to drop it.
-pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Response {
+/// Exchange the refresh cookie for a new access token and a new refresh cookie. Needs the
+/// `X-Requested-With: tokenpair` header; may carry the current (even expired) access token as
+/// a bearer, which must then belong to the same session.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", responses(
+    (status = 200, description = "Both tokens rotated; sets the new refresh cookie", body = TokenResponse),
+    (status = 401, description = "invalid_refresh_token (cookie cleared) or token_pair_mismatch", body = ErrorBody),
+    (status = 403, description = "cross_site_request", body = ErrorBody),
+    (status = 429, description = "rate_limited", body = ErrorBody),
+))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
     let presented = jar.get(cookie::NAME).map(|c| c.value().to_owned());
-    match flow::refresh(&state, presented.as_deref()).await {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    match flow::refresh(&state, presented.as_deref(), bearer, &client(&headers, peer)).await {
         Ok(issued) => issue(StatusCode::OK, jar, issued, &state),
         Err(Error::InvalidRefreshToken) => {
             (jar.add(cookie::removal()), Error::InvalidRefreshToken).into_response()
@@ -49,10 +80,22 @@ pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Response 
     }
 }
 
-pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<(CookieJar, StatusCode)> {
+/// Revoke this session and clear the cookie. Needs the `X-Requested-With: tokenpair` header.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses(
+    (status = 204, description = "Session revoked (if any), cookie and site data cleared"),
+    (status = 403, description = "cross_site_request", body = ErrorBody),
+))]
+pub async fn logout(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<Response> {
     let presented = jar.get(cookie::NAME).map(|c| c.value().to_owned());
-    flow::logout(&state, presented.as_deref()).await?;
-    Ok((jar.add(cookie::removal()), StatusCode::NO_CONTENT))
+    flow::logout(&state, presented.as_deref(), &client(&headers, peer)).await?;
+    let clear_site_data =
+        [(HeaderName::from_static("clear-site-data"), HeaderValue::from_static(r#""cache", "storage""#))];
+    Ok((StatusCode::NO_CONTENT, clear_site_data, jar.add(cookie::removal())).into_response())
 }
 
 /// The access token in the body, the refresh token in the cookie.
@@ -67,7 +110,8 @@ fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -
     (status, jar.add(cookie::refresh(issued.refresh.token, cookie_max_age)), Json(body)).into_response()
 }
 
-fn client(headers: &HeaderMap, peer: SocketAddr) -> Client {
+/// Where the request came from, as recorded on sessions and events.
+pub(super) fn client(headers: &HeaderMap, peer: SocketAddr) -> Client {
     let user_agent = headers.get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()).map(str::to_owned);
     Client { user_agent, ip: Some(peer.ip().to_string()) }
 }

@@ -1,0 +1,113 @@
+//! What a logged-in user can do about their sessions: list them, revoke one, revoke the others
+//! or all, change the password (which revokes every other session), read the security events.
+//! Each call is authenticated by the access token (`AuthUser`), then acts on the database.
+
+use super::flow::{validate_new_password, Client};
+use super::tokens::AccessClaims;
+use super::unix_now;
+use crate::api::{PasswordChange, Revoked, SecurityEvent, SessionInfo};
+use crate::db::{self, events::NewEvent};
+use crate::error::{Error, Result};
+use crate::server::AppState;
+
+const EVENTS_SHOWN: i64 = 50;
+
+pub async fn sessions(state: &AppState, who: &AccessClaims) -> Result<Vec<SessionInfo>> {
+    let rows = db::sessions::live_of_user(&state.db, &who.sub, unix_now()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SessionInfo {
+            current: row.id == who.sid,
+            id: row.id,
+            created_at: row.created_at,
+            last_refreshed_at: row.refreshed_at,
+            expires_at: row.expires_at,
+            user_agent: row.user_agent,
+            ip: row.ip,
+        })
+        .collect())
+}
+
+pub async fn revoke_session(
+    state: &AppState,
+    who: &AccessClaims,
+    session_id: &str,
+    client: &Client,
+) -> Result<()> {
+    if !db::sessions::revoke_owned(&state.db, &who.sub, session_id, "revoked by the user", unix_now()).await?
+    {
+        return Err(Error::SessionNotFound);
+    }
+    record_revocations(state, who, &[session_id.to_owned()], client).await
+}
+
+/// Revokes every session of the user, or every one but the caller's.
+pub async fn revoke_all(
+    state: &AppState,
+    who: &AccessClaims,
+    keep_mine: bool,
+    client: &Client,
+) -> Result<Revoked> {
+    let keep = keep_mine.then_some(who.sid.as_str());
+    let reason = if keep_mine { "logged out from another session" } else { "logged out everywhere" };
+    let revoked = db::sessions::revoke_all_of_user(&state.db, &who.sub, keep, reason, unix_now()).await?;
+    record_revocations(state, who, &revoked, client).await?;
+    Ok(Revoked { revoked: revoked.len() })
+}
+
+/// Changes the password after checking the current one; every other session is revoked and
+/// this one stays, vouched for by the new password.
+pub async fn change_password(
+    state: &AppState,
+    who: &AccessClaims,
+    change: PasswordChange,
+    client: &Client,
+) -> Result<Revoked> {
+    validate_new_password(&change.new_password, "new_password")?;
+    let user = db::users::find_enabled_by_id(&state.db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
+    if !state.passwords.verify(change.current_password, Some(user.password_hash)).await? {
+        return Err(Error::WrongCurrentPassword);
+    }
+    let hash = state.passwords.hash(change.new_password).await?;
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    db::users::set_password(&mut *tx, &who.sub, &hash, now).await?;
+    db::sessions::reconfirm_password(&mut *tx, &who.sid, now).await?;
+    let revoked =
+        db::sessions::revoke_all_of_user(&mut *tx, &who.sub, Some(&who.sid), "password changed", now).await?;
+    db::events::record(&mut *tx, client.event(&who.sub, Some(&who.sid), "password_changed")).await?;
+    tx.commit().await?;
+    record_revocations(state, who, &revoked, client).await?;
+    Ok(Revoked { revoked: revoked.len() })
+}
+
+pub async fn events(state: &AppState, who: &AccessClaims) -> Result<Vec<SecurityEvent>> {
+    let rows = db::events::recent_of_user(&state.db, &who.sub, EVENTS_SHOWN).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SecurityEvent {
+            id: row.id,
+            kind: row.kind,
+            session_id: row.session_id,
+            detail: row.detail,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            at: row.created_at,
+        })
+        .collect())
+}
+
+async fn record_revocations(
+    state: &AppState,
+    who: &AccessClaims,
+    revoked: &[String],
+    client: &Client,
+) -> Result<()> {
+    for session_id in revoked {
+        let detail = format!("revoked from session {}", super::rotation::short(&who.sid));
+        let event =
+            NewEvent { detail: Some(&detail), ..client.event(&who.sub, Some(session_id), "session_revoked") };
+        db::events::record(&state.db, event).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Sessions, logout everywhere, password change, security events: all authenticated by the
+//! access token, all acting on the database.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+use super::auth::client;
+use super::JsonBody;
+use crate::api::{ErrorBody, PasswordChange, Revoked, SecurityEvent, SessionInfo};
+use crate::auth::account;
+use crate::auth::extract::AuthUser;
+use crate::error::Result;
+use crate::server::AppState;
+
+/// The user's live sessions; `current` marks the one making the request.
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "sessions", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<SessionInfo>),
+    (status = 401, description = "invalid_token", body = ErrorBody),
+))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<Vec<SessionInfo>>> {
+    Ok(Json(account::sessions(&state, &who).await?))
+}
+
+/// Revoke one of the user's sessions: its next refresh fails.
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the session id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "invalid_token", body = ErrorBody),
+        (status = 404, description = "session_not_found: not a live session of this user", body = ErrorBody),
+    ))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    account::revoke_session(&state, &who, &id, &client(&headers, peer)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revoke every session but the caller's.
+#[utoipa::path(post, path = "/api/auth/logout-others", tag = "sessions", security(("bearer" = [])), responses(
+    (status = 200, body = Revoked),
+    (status = 401, description = "invalid_token", body = ErrorBody),
+))]
+pub async fn logout_others(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Json<Revoked>> {
+    Ok(Json(account::revoke_all(&state, &who, true, &client(&headers, peer)).await?))
+}
+
+/// Revoke every session of the user, the caller's included.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "sessions", security(("bearer" = [])), responses(
+    (status = 200, body = Revoked),
+    (status = 401, description = "invalid_token", body = ErrorBody),
+))]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Json<Revoked>> {
+    Ok(Json(account::revoke_all(&state, &who, false, &client(&headers, peer)).await?))
+}
+
+/// Change the password (the current one is required); every other session is revoked.
+#[utoipa::path(post, path = "/api/auth/password", tag = "sessions", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed; how many other sessions were revoked", body = Revoked),
+        (status = 401, description = "invalid_token", body = ErrorBody),
+        (status = 403, description = "invalid_current_password", body = ErrorBody),
+        (status = 422, description = "validation_failed (new_password)", body = ErrorBody),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(change): JsonBody<PasswordChange>,
+) -> Result<Json<Revoked>> {
+    Ok(Json(account::change_password(&state, &who, change, &client(&headers, peer)).await?))
+}
+
+/// The account's recent security events, newest first.
+#[utoipa::path(get, path = "/api/auth/events", tag = "sessions", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<SecurityEvent>),
+    (status = 401, description = "invalid_token", body = ErrorBody),
+))]
+pub async fn events(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<Vec<SecurityEvent>>> {
+    Ok(Json(account::events(&state, &who).await?))
+}
