@@ -5,9 +5,11 @@ mod home;
 mod login;
 mod not_found;
 mod register;
+mod sessions;
 
 pub use account::Account;
 pub use home::Home;
 pub use login::Login;
 pub use not_found::NotFound;
 pub use register::Register;
+pub use sessions::Sessions;

@@ -2,13 +2,13 @@
 //! bearer header; a 401 triggers one refresh and one retry, so an expired token is invisible
 //! to the page that made the call.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::refresh::{self, Outcome};
 use super::store::Auth;
-use crate::api::ErrorBody;
+use crate::api::{ErrorBody, CSRF_HEADER, CSRF_HEADER_VALUE};
 
 /// Why a call did not produce the expected answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,25 +43,58 @@ pub async fn post_json<R: DeserializeOwned>(path: &str, body: &impl Serialize) -
     decode(request.send().await.map_err(network)?).await
 }
 
-/// `POST`s with no body (refresh, logout: the cookie is the credential).
-pub(super) async fn post_empty(path: &str) -> Result<Response, ApiError> {
-    Request::post(path).send().await.map_err(network)
+/// `POST`s with no body to a cookie endpoint (refresh, logout), with the custom header those
+/// require and, when `bearer` is given, the access token it pairs with.
+pub(super) async fn post_with_cookie(path: &str, bearer: Option<String>) -> Result<Response, ApiError> {
+    let request = Request::post(path).header(CSRF_HEADER, CSRF_HEADER_VALUE);
+    let request = match bearer {
+        Some(token) => request.header("Authorization", &format!("Bearer {token}")),
+        None => request,
+    };
+    request.send().await.map_err(network)
 }
 
 /// `GET`s a protected endpoint with the access token, refreshing once on a 401.
 pub async fn get_authed<R: DeserializeOwned>(auth: Auth, path: &str) -> Result<R, ApiError> {
-    let response = send(Request::get(path), auth).await?;
-    if response.status() == 401 && refresh::refresh(auth).await == Outcome::Renewed {
-        return decode(send(Request::get(path), auth).await?).await;
-    }
-    decode(response).await
+    decode(send_authed(auth, || Request::get(path).build()).await?).await
 }
 
-async fn send(request: RequestBuilder, auth: Auth) -> Result<Response, ApiError> {
-    let request = match auth.access_token() {
-        Some(token) => request.header("Authorization", &format!("Bearer {token}")),
-        None => request,
-    };
+/// `POST`s JSON to a protected endpoint, refreshing once on a 401.
+pub async fn post_authed<R: DeserializeOwned>(
+    auth: Auth,
+    path: &str,
+    body: &impl Serialize,
+) -> Result<R, ApiError> {
+    decode(send_authed(auth, || Request::post(path).json(body)).await?).await
+}
+
+/// Sends a protected request that expects no body back (`204`), refreshing once on a 401.
+pub async fn send_authed_empty(auth: Auth, method: Method, path: &str) -> Result<(), ApiError> {
+    let response = send_authed(auth, || RequestBuilder::new(path).method(method.clone()).build()).await?;
+    if response.ok() {
+        return Ok(());
+    }
+    decode::<()>(response).await
+}
+
+/// Builds the request with `build` (twice if a refresh is needed: a request is sent only once),
+/// adds the bearer header, and on a 401 refreshes once and retries once.
+async fn send_authed(
+    auth: Auth,
+    build: impl Fn() -> Result<Request, gloo_net::Error>,
+) -> Result<Response, ApiError> {
+    let response = send_once(auth, build()).await?;
+    if response.status() == 401 && refresh::refresh(auth).await == Outcome::Renewed {
+        return send_once(auth, build()).await;
+    }
+    Ok(response)
+}
+
+async fn send_once(auth: Auth, request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    let request = request.map_err(network)?;
+    if let Some(token) = auth.access_token() {
+        request.headers().set("Authorization", &format!("Bearer {token}"));
+    }
     request.send().await.map_err(network)
 }
 

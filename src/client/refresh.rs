@@ -7,7 +7,7 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::fetch::post_empty;
+use super::fetch::post_with_cookie;
 use super::now_ms;
 use super::store::{Auth, AuthState, Session};
 use crate::api::{paths, TokenResponse};
@@ -76,12 +76,14 @@ pub async fn logout(auth: Auth) {
     auth.set_logged_out();
     // Even if this fails the tab is logged out; the session then ends at its next refresh
     // attempt from elsewhere or when the refresh token expires.
-    let _ = post_empty(paths::LOGOUT).await;
+    let _ = post_with_cookie(paths::LOGOUT, None).await;
 }
 
 async fn call_refresh_endpoint(auth: Auth) -> Outcome {
     let generation = auth.generation.get_value();
-    let response = post_empty(paths::REFRESH).await;
+    // The access token we hold (even expired) goes along: the server checks the two belong
+    // to the same session, as the design article's pairing asks.
+    let response = post_with_cookie(paths::REFRESH, auth.access_token()).await;
     if auth.generation.get_value() != generation {
         return Outcome::LoggedOut; // logged out while this was in flight
     }

@@ -29,6 +29,7 @@ pub fn Nav() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/" attr:class="brand">"tokenpair"</A>
                 <A href="/account">"Account"</A>
+                <A href="/sessions">"Sessions"</A>
             </nav>
             <div class="nav-account">{account}</div>
         </header>

@@ -1,0 +1,210 @@
+use gloo_net::http::Method;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use crate::api::{paths, PasswordChange, Revoked, SecurityEvent, SessionInfo};
+use crate::client::fetch::{get_authed, post_authed, send_authed_empty, ApiError};
+use crate::client::refresh::logout;
+use crate::client::store::use_auth;
+use crate::components::RequireAuth;
+
+/// Where a user sees every session of theirs, ends any of them, changes the password, and
+/// reads what happened to the account.
+#[component]
+pub fn Sessions() -> impl IntoView {
+    view! {
+        <Title text="Sessions · tokenpair"/>
+        <section>
+            <h1>"Sessions and security"</h1>
+            <RequireAuth>
+                <SessionsPanel/>
+            </RequireAuth>
+        </section>
+    }
+}
+
+#[component]
+fn SessionsPanel() -> impl IntoView {
+    let auth = use_auth();
+    // Bumped after every action, to load the lists again.
+    let version = RwSignal::new(0_u32);
+    let sessions = RwSignal::new(None::<Result<Vec<SessionInfo>, ApiError>>);
+    let events = RwSignal::new(None::<Result<Vec<SecurityEvent>, ApiError>>);
+    let notice = RwSignal::new(None::<String>);
+    Effect::new(move || {
+        version.track();
+        spawn_local(async move {
+            sessions.set(Some(get_authed(auth, paths::SESSIONS).await));
+            events.set(Some(get_authed(auth, paths::EVENTS).await));
+        });
+    });
+    let after = move |result: Result<String, ApiError>| {
+        notice.set(Some(result.unwrap_or_else(|err| err.message())));
+        version.update(|v| *v += 1);
+    };
+    let revoke = move |id: String| {
+        spawn_local(async move {
+            let path = format!("{}/{id}", paths::SESSIONS);
+            after(send_authed_empty(auth, Method::DELETE, &path).await.map(|()| "Session revoked.".into()));
+        })
+    };
+    let logout_others = move |_| {
+        spawn_local(async move {
+            let result = post_authed::<Revoked>(auth, paths::LOGOUT_OTHERS, &()).await;
+            after(result.map(|r| format!("Logged out {} other session(s).", r.revoked)));
+        })
+    };
+    let logout_everywhere = move |_| {
+        spawn_local(async move {
+            let _ = post_authed::<Revoked>(auth, paths::LOGOUT_ALL, &()).await;
+            logout(auth).await;
+        })
+    };
+
+    let session_rows = move || match sessions.get() {
+        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Some(Err(err)) => view! { <p class="form-error">{err.message()}</p> }.into_any(),
+        Some(Ok(list)) => view! {
+            <ul class="list" aria-label="Sessions">
+                {list.into_iter().map(|s| view! { <SessionRow session=s on_revoke=revoke/> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    let event_rows = move || match events.get() {
+        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Some(Err(err)) => view! { <p class="form-error">{err.message()}</p> }.into_any(),
+        Some(Ok(list)) => view! {
+            <ul class="list" aria-label="Security events">
+                {list.into_iter().map(|e| view! { <EventRow event=e/> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <p class="notice-line" role="status">{move || notice.get()}</p>
+        <div class="grid grid-wide">
+            <article class="card">
+                <h2>"Where you are logged in"</h2>
+                {session_rows}
+                <p class="actions">
+                    <button class="button button-quiet" on:click=logout_others>"Log out other sessions"</button>
+                    <button class="button button-quiet" on:click=logout_everywhere>"Log out everywhere"</button>
+                </p>
+                <p class="muted small">
+                    "Revoking a session stops its refresh token at once. An access token it already holds keeps working until it expires: at most one access-token lifetime."
+                </p>
+            </article>
+            <PasswordForm on_done=move |message| after(Ok(message))/>
+            <article class="card">
+                <h2>"Security events"</h2>
+                {event_rows}
+            </article>
+        </div>
+    }
+}
+
+#[component]
+fn SessionRow(session: SessionInfo, on_revoke: impl Fn(String) + Copy + 'static) -> impl IntoView {
+    let id = session.id.clone();
+    let agent = session.user_agent.clone().unwrap_or_else(|| "Unknown client".into());
+    view! {
+        <li class="list-item">
+            <div>
+                <strong>{short_agent(&agent)}</strong>
+                {session.current.then(|| view! { <span class="badge">"This session"</span> })}
+                <div class="muted small">
+                    {format!("{} · signed in {} · active {}", session.ip.clone().unwrap_or_default(),
+                        local_time(session.created_at), local_time(session.last_refreshed_at))}
+                </div>
+            </div>
+            {(!session.current).then(|| view! {
+                <button class="button button-small button-quiet" on:click=move |_| on_revoke(id.clone())>"Revoke"</button>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn EventRow(event: SecurityEvent) -> impl IntoView {
+    view! {
+        <li class="list-item">
+            <div>
+                <strong>{event.kind.replace('_', " ")}</strong>
+                <div class="muted small">
+                    {format!("{} · {}", local_time(event.at), event.ip.unwrap_or_default())}
+                    {event.detail.map(|d| format!(" · {d}"))}
+                </div>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
+    let auth = use_auth();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        pending.set(true);
+        let change =
+            PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
+        spawn_local(async move {
+            match post_authed::<Revoked>(auth, paths::PASSWORD, &change).await {
+                Ok(r) => {
+                    error.set(None);
+                    current.set(String::new());
+                    new.set(String::new());
+                    on_done(format!("Password changed. {} other session(s) logged out.", r.revoked));
+                }
+                Err(err) => error.set(Some(err.message())),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <form class="card form" on:submit=submit>
+            <h2>"Change password"</h2>
+            <div class="field">
+                <label for="current-password">"Current password"</label>
+                <input id="current-password" type="password" autocomplete="current-password" required bind:value=current/>
+            </div>
+            <div class="field">
+                <label for="new-password">"New password"</label>
+                <input id="new-password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" bind:value=new/>
+                <p class="hint">"Every other session is logged out."</p>
+            </div>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+            <button type="submit" class="button" disabled=move || pending.get()>"Change password"</button>
+        </form>
+    }
+}
+
+/// "Chrome on Linux"-like brevity is a parser's job; the first product token is enough here.
+fn short_agent(agent: &str) -> String {
+    let browser = ["Firefox", "Edg", "Chrome", "Safari"].into_iter().find(|name| agent.contains(name));
+    match browser {
+        Some("Edg") => "Edge".into(),
+        Some(name) => name.into(),
+        None => agent.chars().take(40).collect(),
+    }
+}
+
+/// A Unix time in the browser's locale and time zone.
+fn local_time(unix_secs: i64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+        String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        unix_secs.to_string()
+    }
+}
