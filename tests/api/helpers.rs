@@ -4,7 +4,7 @@ use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use tokenpair::api::{paths, TokenResponse};
+use tokenpair::api::{paths, TokenResponse, CSRF_HEADER, CSRF_HEADER_VALUE};
 use tokenpair::config::Config;
 use tokenpair::server::{router, serve, AppState};
 
@@ -16,12 +16,21 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub client: Client,
+    /// A client that keeps no cookies, for requests that present exactly what the test says.
+    pub plain: Client,
     data: TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
+
+/// Rate limits high enough that only the rate-limit tests meet them.
+const GENEROUS_LIMITS: [(&str, &str); 3] = [
+    ("LOGIN_RATE_LIMIT", "100000/1m"),
+    ("LOGIN_ACCOUNT_RATE_LIMIT", "100000/1m"),
+    ("REFRESH_RATE_LIMIT", "100000/1m"),
+];
 
 /// Starts the app with extra settings, e.g. `[("ACCESS_TOKEN_TTL", "2")]`.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
@@ -31,7 +40,11 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         if name == "DATABASE_URL" {
             return Some(database_url.clone());
         }
-        settings.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+        settings
+            .iter()
+            .chain(GENEROUS_LIMITS.iter())
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
     })
     .expect("valid test settings");
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
@@ -40,7 +53,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let app = router(state.clone());
     tokio::spawn(serve(listener, app, std::future::pending()));
-    TestApp { base: format!("http://{addr}"), state, client: browser(), data }
+    TestApp { base: format!("http://{addr}"), state, client: browser(), plain: Client::new(), data }
 }
 
 /// A client that stores and sends cookies the way a browser does.
@@ -82,8 +95,40 @@ impl TestApp {
         (email, response.json().await.expect("token response"))
     }
 
+    /// A refresh request as the browser app builds it, to add to before sending.
+    pub fn refresh_request(&self, client: &Client) -> reqwest::RequestBuilder {
+        client.post(self.url(paths::REFRESH)).header(CSRF_HEADER, CSRF_HEADER_VALUE)
+    }
+
+    /// A refresh as the browser app sends it: the cookie (from `client`'s store) and the
+    /// custom header.
     pub async fn refresh_with(&self, client: &Client) -> Response {
-        client.post(self.url(paths::REFRESH)).send().await.expect("request sent")
+        client
+            .post(self.url(paths::REFRESH))
+            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// A refresh presenting exactly `refresh_token`, from a client with no cookies of its own.
+    pub async fn refresh_presenting(&self, refresh_token: &str) -> Response {
+        self.plain
+            .post(self.url(paths::REFRESH))
+            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+            .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={refresh_token}"))
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    pub async fn logout_with(&self, client: &Client) -> Response {
+        client
+            .post(self.url(paths::LOGOUT))
+            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+            .send()
+            .await
+            .expect("sent")
     }
 
     pub async fn me(&self, access_token: &str) -> Response {

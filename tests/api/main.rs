@@ -4,9 +4,17 @@
 mod helpers;
 
 mod cookie;
+mod csrf;
+mod forged;
+mod headers;
+mod keys;
 mod login;
 mod logout;
 mod malformed;
 mod me;
+mod openapi;
+mod rate_limit;
 mod refresh;
 mod register;
+mod rotation;
+mod sessions;

@@ -1,15 +1,16 @@
-use reqwest::header::COOKIE;
 use reqwest::StatusCode;
-use tokenpair::api::{paths, TokenResponse};
+use tokenpair::api::TokenResponse;
+use tokenpair::auth::tokens::RefreshClaims;
 
 use crate::helpers::{
-    assert_error, browser, refresh_set_cookie, refresh_token_of, spawn_app, COOKIE_NAME, PASSWORD,
+    assert_error, browser, refresh_set_cookie, refresh_token_of, spawn_app, spawn_app_with, unique_email,
+    PASSWORD,
 };
 
 #[tokio::test]
 async fn refreshing_rotates_both_tokens() {
     let app = spawn_app().await;
-    let email = crate::helpers::unique_email();
+    let email = unique_email();
     let registered = app.register(&email, PASSWORD).await;
     let first_refresh = refresh_token_of(&registered).expect("refresh cookie");
     let first: TokenResponse = registered.json().await.expect("tokens");
@@ -27,20 +28,14 @@ async fn refreshing_rotates_both_tokens() {
 
 #[tokio::test]
 async fn the_previous_refresh_token_stops_working_after_rotation() {
-    let app = spawn_app().await;
-    let registered = app.register(&crate::helpers::unique_email(), PASSWORD).await;
+    let app = spawn_app_with(&[("REFRESH_REUSE_GRACE", "0")]).await;
+    let registered = app.register(&unique_email(), PASSWORD).await;
     let old = refresh_token_of(&registered).expect("refresh cookie");
     assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK);
 
-    let replay = app
-        .client
-        .post(app.url(paths::REFRESH))
-        .header(COOKIE, format!("{COOKIE_NAME}={old}"))
-        .send()
-        .await
-        .expect("sent");
+    let replay = app.refresh_presenting(&old).await;
 
-    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    assert_error(replay, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
 }
 
 #[tokio::test]
@@ -59,36 +54,21 @@ async fn garbage_and_access_tokens_in_the_cookie_are_refused() {
     let app = spawn_app().await;
     let (_, tokens) = app.registered_user().await;
     for value in ["garbage", "a.b.c", tokens.access_token.as_str()] {
-        let response = browser()
-            .post(app.url(paths::REFRESH))
-            .header(COOKIE, format!("{COOKIE_NAME}={value}"))
-            .send()
-            .await
-            .expect("sent");
-        assert_error(response, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+        assert_error(app.refresh_presenting(value).await, StatusCode::UNAUTHORIZED, "invalid_refresh_token")
+            .await;
     }
 }
 
 #[tokio::test]
-async fn an_expired_session_cannot_be_refreshed() {
+async fn an_expired_refresh_token_is_refused() {
     let app = spawn_app().await;
     let (_, tokens) = app.registered_user().await;
-    let claims = jsonwebtoken::decode_header(&tokens.access_token).expect("header");
-    assert!(claims.kid.is_some());
-    // A refresh token whose lifetime ran out: signed by the real key, but `exp` an hour ago.
     let an_hour_ago = tokenpair::auth::unix_now() - 3600;
-    let expired = app
-        .state
-        .tokens
-        .sign_refresh(&tokens.user.id, "some-session", an_hour_ago - 60, an_hour_ago)
-        .expect("signed");
+    let claims =
+        RefreshClaims::new(&tokens.user.id, "some-session", "some-jti", an_hour_ago - 60, an_hour_ago);
+    let expired = app.state.tokens.sign_refresh(&claims).expect("signed");
 
-    let response = browser()
-        .post(app.url(paths::REFRESH))
-        .header(COOKIE, format!("{COOKIE_NAME}={}", expired.token))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.refresh_presenting(&expired.token).await;
 
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
 }

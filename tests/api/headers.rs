@@ -1,0 +1,46 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn pages_carry_a_strict_csp_with_a_fresh_nonce_that_their_scripts_use() {
+    let app = spawn_app().await;
+    let first = app.client.get(app.url("/")).send().await.expect("sent");
+    let csp = first.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
+    let html = first.text().await.expect("html");
+
+    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce");
+    for directive in [
+        "'strict-dynamic'",
+        "'wasm-unsafe-eval'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    let second = app.client.get(app.url("/")).send().await.expect("sent");
+    assert!(
+        !second.headers()["content-security-policy"].to_str().expect("ascii").contains(nonce),
+        "nonce reused"
+    );
+}
+
+#[tokio::test]
+async fn every_response_gets_nosniff_and_no_referrer_and_api_answers_are_not_cached() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/api/me", "/api/nope"] {
+        let response = app.client.get(app.url(path)).send().await.expect("sent");
+        let header =
+            |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"), "{path}");
+        assert!(
+            header("content-security-policy").is_some_and(|csp| csp.contains("frame-ancestors 'none'")),
+            "{path}"
+        );
+        if path.starts_with("/api") {
+            assert_eq!(header("cache-control").as_deref(), Some("no-store"), "{path}");
+        }
+    }
+}

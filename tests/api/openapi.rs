@@ -1,0 +1,51 @@
+//! The OpenAPI document is generated from the routes; this checks it against what answers.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_every_operation_in_it_is_a_live_route() {
+    let app = spawn_app().await;
+    let document: Value =
+        app.client.get(app.url("/api/openapi.json")).send().await.expect("sent").json().await.expect("JSON");
+
+    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", document["openapi"]);
+    let paths = document["paths"].as_object().expect("paths");
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for method in item.as_object().expect("path item").keys() {
+            operations.push((method.to_uppercase(), path.replace("{id}", "some-id")));
+        }
+    }
+    for (method, path) in &operations {
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let response = app.client.request(method.clone(), app.url(path)).send().await.expect("sent");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let unrouted = status == StatusCode::METHOD_NOT_ALLOWED || body["error"] == "not_found";
+        assert!(!unrouted, "{method} {path} is documented but not routed ({status})");
+    }
+    let expected = [
+        ("POST", "/api/auth/register"),
+        ("POST", "/api/auth/login"),
+        ("POST", "/api/auth/refresh"),
+        ("POST", "/api/auth/logout"),
+        ("GET", "/api/me"),
+        ("GET", "/api/auth/sessions"),
+        ("DELETE", "/api/auth/sessions/some-id"),
+        ("POST", "/api/auth/logout-others"),
+        ("POST", "/api/auth/logout-all"),
+        ("POST", "/api/auth/password"),
+        ("GET", "/api/auth/events"),
+        ("GET", "/.well-known/jwks.json"),
+    ];
+    for (method, path) in expected {
+        assert!(
+            operations.contains(&(method.to_owned(), path.to_owned())),
+            "{method} {path} is not documented"
+        );
+    }
+    assert_eq!(operations.len(), expected.len(), "{operations:?}");
+}
