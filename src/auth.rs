@@ -6,16 +6,21 @@
 //!    HttpOnly cookie built by `cookie`). `keys` holds the Ed25519 keys that sign them.
 //! 3. Every API call carries the access token; `extract` verifies it from the JWT alone, with no
 //!    database query: that is the "headless" half of the design.
-//! 4. Shortly before it expires the browser calls refresh; the cookie rides along. `rotation`
-//!    does the thorough check in one database transaction and makes a new refresh token the
-//!    current one, so every refresh token works once.
+//! 4. Shortly before it expires the browser calls refresh; the cookie rides along. `guard`
+//!    refuses cross-site calls, `limits` floods. `rotation` does the thorough check in one
+//!    database transaction and makes a new refresh token the current one; an old one coming
+//!    back means a copy exists, and the whole session is revoked.
 //! 5. Logout revokes the session row; the refresh token then stops working at once, while an
-//!    access token already issued lives out its short lifetime.
+//!    access token already issued lives out its short lifetime. `account` lists and revokes
+//!    sessions and changes the password.
 
+pub mod account;
 pub mod cookie;
 pub mod extract;
 pub mod flow;
+pub mod guard;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod rotation;
 pub mod tokens;
