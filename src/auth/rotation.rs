@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use super::flow::Client;
 use super::tokens::{RefreshClaims, Signed, Tokens};
 use crate::db::sessions::{Rotation, SessionForRefresh, TokenRow};
 use crate::db::{self, events::NewEvent, Pool};
@@ -98,6 +99,7 @@ pub async fn rotate(
     presented: &RefreshClaims,
     grace: Duration,
     now: i64,
+    client: &Client,
 ) -> Result<Outcome> {
     // From here to `commit` we hold SQLite's write lock; returning early drops `tx`, which
     // rolls back and releases it.
@@ -109,15 +111,7 @@ pub async fn rotate(
     let presented_row = db::sessions::find_token(&mut tx, sid, &presented.jti).await?;
     let current_row = db::sessions::find_token(&mut tx, sid, &session.current_jti).await?;
     let decision = decide(&session, presented, presented_row.as_ref(), current_row.as_ref(), now, grace);
-    let event = |kind, detail| NewEvent {
-        user_id: &session.user_id,
-        session_id: Some(sid),
-        kind,
-        detail,
-        ip: None,
-        user_agent: None,
-        now,
-    };
+    let event = |kind, detail| NewEvent { detail, ..client.event(&session.user_id, Some(sid), kind) };
     let outcome = match decision {
         Decision::Refuse(refusal) => return Ok(Outcome::Refused(refusal)),
         Decision::Reuse => {
