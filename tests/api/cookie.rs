@@ -37,3 +37,23 @@ async fn token_responses_are_never_cached() {
     let response = app.register(&unique_email(), PASSWORD).await;
     assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
 }
+
+#[tokio::test]
+async fn with_a_session_cap_rotation_never_extends_the_session_past_it() {
+    let app = spawn_app_with(&[("SESSION_MAX_LIFETIME", "3s")]).await;
+    let registered = app.register(&unique_email(), PASSWORD).await;
+    let first = refresh_set_cookie(&registered).expect("cookie");
+    assert!(attributes(&first).iter().any(|a| a == "max-age=3"), "{first}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let refreshed = app.refresh_with(&app.client).await;
+    let max_age: i64 = refresh_set_cookie(&refreshed)
+        .and_then(|c| {
+            attributes(&c).iter().find_map(|a| a.strip_prefix("max-age=").and_then(|v| v.parse().ok()))
+        })
+        .expect("max-age");
+    assert!((1..=2).contains(&max_age), "the remaining lifetime, not a fresh 7 days: {max_age}");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::UNAUTHORIZED, "past the cap");
+}

@@ -82,3 +82,20 @@ async fn rotating_keeps_old_tokens_valid_and_new_tokens_use_the_new_key() {
         "a refresh token from the retired key"
     );
 }
+
+#[tokio::test]
+async fn the_keys_rotate_subcommand_publishes_a_new_key_that_the_server_picks_up() {
+    let app = spawn_app().await;
+    let database_url = format!("sqlite://{}", app.data_path().join("test.db").display());
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpair"))
+        .args(["keys", "rotate"])
+        .env("DATABASE_URL", &database_url)
+        .output()
+        .expect("the binary runs");
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("new signing key"));
+    app.state.tokens.keys.reload(&app.state.db).await.expect("reloaded");
+    assert_eq!(jwks(&app).await["keys"].as_array().map(Vec::len), Some(2));
+}
