@@ -2,7 +2,11 @@
 //! are registered through utoipa's router, so the OpenAPI document at `/api/openapi.json` is
 //! generated from the same list that serves requests and cannot drift from it.
 
-use axum::extract::{DefaultBodyLimit, FromRequest};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get};
@@ -13,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::paths;
+use crate::auth::flow::Client;
 use crate::auth::{guard, limits};
 use crate::error::Error;
 use crate::server::AppState;
@@ -87,6 +92,21 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             HeaderValue::from_static("no-store"),
         ));
     (router, openapi)
+}
+
+/// Where a request came from (user agent, peer address), as recorded on sessions and events.
+pub struct RequestClient(pub Client);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestClient {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let ip =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()).map(str::to_owned);
+        Ok(Self(Client { user_agent, ip }))
+    }
 }
 
 /// `axum::Json`, but a body that cannot be read becomes our JSON error, never axum's plain text.

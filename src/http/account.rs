@@ -1,14 +1,11 @@
 //! Sessions, logout everywhere, password change, security events: all authenticated by the
 //! access token, all acting on the database.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 
-use super::auth::client;
-use super::JsonBody;
+use super::{JsonBody, RequestClient};
 use crate::api::{ErrorBody, PasswordChange, Revoked, SecurityEvent, SessionInfo};
 use crate::auth::account;
 use crate::auth::extract::AuthUser;
@@ -38,11 +35,10 @@ pub async fn sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    account::revoke_session(&state, &who, &id, &client(&headers, peer)).await?;
+    account::revoke_session(&state, &who, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -54,10 +50,9 @@ pub async fn revoke_session(
 pub async fn logout_others(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::revoke_all(&state, &who, true, &client(&headers, peer)).await?))
+    Ok(Json(account::revoke_all(&state, &who, true, &client).await?))
 }
 
 /// Revoke every session of the user, the caller's included.
@@ -68,10 +63,9 @@ pub async fn logout_others(
 pub async fn logout_all(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::revoke_all(&state, &who, false, &client(&headers, peer)).await?))
+    Ok(Json(account::revoke_all(&state, &who, false, &client).await?))
 }
 
 /// Change the password (the current one is required); every other session is revoked.
@@ -86,11 +80,10 @@ pub async fn logout_all(
 pub async fn change_password(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::change_password(&state, &who, change, &client(&headers, peer)).await?))
+    Ok(Json(account::change_password(&state, &who, change, &client).await?))
 }
 
 /// The account's recent security events, newest first.

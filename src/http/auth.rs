@@ -1,16 +1,14 @@
 //! `POST /api/auth/{register,login,refresh,logout}`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
 
-use super::JsonBody;
+use super::{JsonBody, RequestClient};
 use crate::api::{Credentials, ErrorBody, TokenResponse};
-use crate::auth::flow::{self, Client, Issued};
+use crate::auth::flow::{self, Issued};
 use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
 use crate::server::AppState;
@@ -24,12 +22,11 @@ use crate::server::AppState;
 ))]
 pub async fn register(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let issued = flow::register(&state, credentials, client(&headers, peer)).await?;
+    let issued = flow::register(&state, credentials, client).await?;
     Ok(issue(StatusCode::CREATED, jar, issued, &state))
 }
 
@@ -41,12 +38,11 @@ pub async fn register(
 ))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let issued = flow::login(&state, credentials, client(&headers, peer)).await?;
+    let issued = flow::login(&state, credentials, client).await?;
     Ok(issue(StatusCode::OK, jar, issued, &state))
 }
 
@@ -61,7 +57,7 @@ pub async fn login(
 ))]
 pub async fn refresh(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RequestClient(client): RequestClient,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
@@ -71,7 +67,7 @@ pub async fn refresh(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    match flow::refresh(&state, presented.as_deref(), bearer, &client(&headers, peer)).await {
+    match flow::refresh(&state, presented.as_deref(), bearer, &client).await {
         Ok(issued) => issue(StatusCode::OK, jar, issued, &state),
         Err(Error::InvalidRefreshToken) => {
             (jar.add(cookie::removal()), Error::InvalidRefreshToken).into_response()
@@ -87,12 +83,11 @@ pub async fn refresh(
 ))]
 pub async fn logout(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    RequestClient(client): RequestClient,
     jar: CookieJar,
 ) -> Result<Response> {
     let presented = jar.get(cookie::NAME).map(|c| c.value().to_owned());
-    flow::logout(&state, presented.as_deref(), &client(&headers, peer)).await?;
+    flow::logout(&state, presented.as_deref(), &client).await?;
     let clear_site_data =
         [(HeaderName::from_static("clear-site-data"), HeaderValue::from_static(r#""cache", "storage""#))];
     Ok((StatusCode::NO_CONTENT, clear_site_data, jar.add(cookie::removal())).into_response())
@@ -108,10 +103,4 @@ fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -
         user: issued.user,
     };
     (status, jar.add(cookie::refresh(issued.refresh.token, cookie_max_age)), Json(body)).into_response()
-}
-
-/// Where the request came from, as recorded on sessions and events.
-pub(super) fn client(headers: &HeaderMap, peer: SocketAddr) -> Client {
-    let user_agent = headers.get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()).map(str::to_owned);
-    Client { user_agent, ip: Some(peer.ip().to_string()) }
 }

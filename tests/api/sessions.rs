@@ -18,6 +18,12 @@ async fn sessions(app: &TestApp, access: &str) -> Vec<SessionInfo> {
     response.json().await.expect("sessions")
 }
 
+async fn events(app: &TestApp, access: &str) -> Vec<Value> {
+    let response = app.client.get(app.url(paths::EVENTS)).bearer_auth(access).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("events")
+}
+
 fn sid(token: &str) -> String {
     let claims: Value = serde_json::from_slice(
         &base64::Engine::decode(
@@ -144,16 +150,7 @@ async fn security_events_record_what_happened_to_the_account() {
     let url = app.url(&format!("{}/{}", paths::SESSIONS, sid(&phone.access_token)));
     app.client.delete(&url).bearer_auth(&laptop.access_token).send().await.expect("sent");
 
-    let events: Vec<Value> = app
-        .client
-        .get(app.url(paths::EVENTS))
-        .bearer_auth(&laptop.access_token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("events");
+    let events = events(&app, &laptop.access_token).await;
 
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(kinds, ["session_revoked", "login_failed", "login", "login", "registered"]);
@@ -173,16 +170,7 @@ async fn a_refresh_carrying_another_sessions_access_token_is_refused_and_recorde
     let paired =
         app.refresh_request(&laptop_client).bearer_auth(&laptop.access_token).send().await.expect("sent");
     assert_eq!(paired.status(), StatusCode::OK, "its own access token pairs fine");
-    let events: Vec<Value> = app
-        .client
-        .get(app.url(paths::EVENTS))
-        .bearer_auth(&laptop.access_token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("events");
+    let events = events(&app, &laptop.access_token).await;
     assert!(events.iter().any(|e| e["kind"] == "pairing_mismatch"));
 }
 
