@@ -19,6 +19,11 @@ pub mod paths {
     pub const OPENAPI: &str = "/api/openapi.json";
 }
 
+/// A cookie that only says "this browser may have a session" (no secret in it), so the app
+/// skips the refresh call for visitors who never logged in. Set and cleared with the refresh
+/// cookie.
+pub const LOGGED_IN_HINT_COOKIE: &str = "tokenpair-logged-in";
+
 /// The header the browser app adds to refresh and logout; see `auth/guard.rs` for why.
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_HEADER_VALUE: &str = "tokenpair";

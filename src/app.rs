@@ -5,7 +5,7 @@ use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::client::refresh::restore;
+use crate::client::refresh;
 use crate::client::store::provide_auth;
 use crate::components::Nav;
 use crate::pages::{Account, Home, Login, NotFound, Register, Sessions};
@@ -35,8 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let auth = provide_auth();
-    // Effects run only in the browser, once hydrated: the boot refresh restores a session.
-    Effect::new(move || restore(auth));
+    // Effects run only in the browser, once hydrated: restore a session, listen to other tabs.
+    Effect::new(move || refresh::start(auth));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/tokenpair.css"/>

@@ -7,6 +7,7 @@
 pub mod fetch;
 pub mod refresh;
 pub mod store;
+pub mod tabs;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;

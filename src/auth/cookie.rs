@@ -8,6 +8,8 @@
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use time::{Duration, OffsetDateTime};
 
+use crate::api::LOGGED_IN_HINT_COOKIE;
+
 pub const NAME: &str = "__Secure-tokenpair-refresh";
 pub const PATH: &str = "/api/auth";
 
@@ -25,6 +27,26 @@ pub fn removal() -> Cookie<'static> {
     cookie.set_max_age(Duration::ZERO);
     cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
     cookie
+}
+
+/// The logged-in hint that goes with the refresh cookie: no secret, readable by scripts
+/// (not HttpOnly), on every path, with the same lifetime. It only spares visitors who never
+/// logged in a refresh call at page load; it proves nothing.
+pub fn hint(max_age_secs: i64) -> Cookie<'static> {
+    let mut cookie = hint_base();
+    cookie.set_max_age(Duration::seconds(max_age_secs.max(0)));
+    cookie
+}
+
+pub fn hint_removal() -> Cookie<'static> {
+    let mut cookie = hint_base();
+    cookie.set_max_age(Duration::ZERO);
+    cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
+    cookie
+}
+
+fn hint_base() -> Cookie<'static> {
+    Cookie::build((LOGGED_IN_HINT_COOKIE, "1")).path("/").secure(true).same_site(SameSite::Strict).build()
 }
 
 fn base(value: String) -> Cookie<'static> {

@@ -38,6 +38,13 @@ pub struct Auth {
     pub(super) in_flight: StoredValue<Option<Shared<LocalBoxFuture<'static, Outcome>>>, LocalStorage>,
     /// Bumped at logout, so a refresh answered after it cannot log the tab back in.
     pub(super) generation: StoredValue<u64>,
+    /// Bumped whenever a token arrives (from the server or another tab): a tab that waited for
+    /// the refresh lock sees whether another tab refreshed meanwhile.
+    pub(super) token_epoch: StoredValue<u64>,
+    /// Refresh attempts that failed in a row (network, 5xx, 429): drives the backoff.
+    pub(super) failures: StoredValue<u32>,
+    /// True while a refresh keeps failing for a reason that is not a 401.
+    pub(super) reconnecting: RwSignal<bool>,
 }
 
 pub fn provide_auth() -> Auth {
@@ -47,6 +54,9 @@ pub fn provide_auth() -> Auth {
         timer: StoredValue::new_local(None),
         in_flight: StoredValue::new_local(None),
         generation: StoredValue::new(0),
+        token_epoch: StoredValue::new(0),
+        failures: StoredValue::new(0),
+        reconnecting: RwSignal::new(false),
     };
     provide_context(auth);
     auth
@@ -73,6 +83,11 @@ impl Auth {
         self.refreshes.get()
     }
 
+    /// Whether refreshing keeps failing for now (offline, server trouble); the session is kept.
+    pub fn is_reconnecting(&self) -> bool {
+        self.reconnecting.get()
+    }
+
     /// The access token to send, read without tracking.
     pub(super) fn access_token(&self) -> Option<String> {
         self.state.with_untracked(|state| match state {
@@ -83,6 +98,8 @@ impl Auth {
 
     pub(super) fn set_logged_out(&self) {
         self.timer.set_value(None);
+        self.failures.set_value(0);
+        self.reconnecting.set(false);
         self.state.set(AuthState::LoggedOut);
     }
 }

@@ -31,7 +31,12 @@ pub fn Nav() -> impl IntoView {
                 <A href="/account">"Account"</A>
                 <A href="/sessions">"Sessions"</A>
             </nav>
-            <div class="nav-account">{account}</div>
+            <div class="nav-account">
+                <Show when=move || auth.is_reconnecting()>
+                    <span class="status status-warn" role="status">"Reconnecting…"</span>
+                </Show>
+                {account}
+            </div>
         </header>
     }
 }

@@ -3,13 +3,26 @@ use leptos_router::components::A;
 
 use crate::client::store::{use_auth, AuthState};
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Restoring,
+    LoggedOut,
+    LoggedIn,
+}
+
 /// Shows `children` only to a logged-in tab; otherwise says what is happening and what to do.
+/// The children are built once per login, not again at every token refresh.
 #[component]
 pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
+    let phase = Memo::new(move |_| match auth.state() {
+        AuthState::Restoring => Phase::Restoring,
+        AuthState::LoggedOut => Phase::LoggedOut,
+        AuthState::LoggedIn(_) => Phase::LoggedIn,
+    });
     move || {
-        match auth.state() {
-        AuthState::Restoring => view! {
+        match phase.get() {
+        Phase::Restoring => view! {
             <section class="card notice">
                 <p class="muted">"Restoring your session…"</p>
                 <noscript>
@@ -21,7 +34,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
             </section>
         }
         .into_any(),
-        AuthState::LoggedOut => view! {
+        Phase::LoggedOut => view! {
             <section class="card notice">
                 <h2>"Please log in"</h2>
                 <p>"This page shows your session. Log in, or create an account, to see it."</p>
@@ -32,7 +45,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
             </section>
         }
         .into_any(),
-        AuthState::LoggedIn(_) => children().into_any(),
+        Phase::LoggedIn => children().into_any(),
     }
     }
 }

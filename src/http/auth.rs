@@ -90,7 +90,8 @@ pub async fn logout(
     flow::logout(&state, presented.as_deref(), &client).await?;
     let clear_site_data =
         [(HeaderName::from_static("clear-site-data"), HeaderValue::from_static(r#""cache", "storage""#))];
-    Ok((StatusCode::NO_CONTENT, clear_site_data, jar.add(cookie::removal())).into_response())
+    let jar = jar.add(cookie::removal()).add(cookie::hint_removal());
+    Ok((StatusCode::NO_CONTENT, clear_site_data, jar).into_response())
 }
 
 /// The access token in the body, the refresh token in the cookie.
@@ -102,5 +103,7 @@ fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -
         expires_in: state.tokens.access_ttl.as_secs(),
         user: issued.user,
     };
-    (status, jar.add(cookie::refresh(issued.refresh.token, cookie_max_age)), Json(body)).into_response()
+    let jar =
+        jar.add(cookie::refresh(issued.refresh.token, cookie_max_age)).add(cookie::hint(cookie_max_age));
+    (status, jar, Json(body)).into_response()
 }
