@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery";
 export const REFRESH_COOKIE = "__Secure-tokenpair-refresh";
@@ -34,4 +34,23 @@ export function countResponses(page: Page, path: string): Map<number, number> {
     }
   });
   return counts;
+}
+
+export const loggedIn = (page: Page, email: string) =>
+  expect(page.getByLabel("Email", { exact: true })).toHaveText(email);
+export const loggedOut = (page: Page) => expect(page.getByRole("heading", { name: "Please log in" }));
+
+/** The session id the account page shows (from /api/me). */
+export async function sessionIdOf(page: Page): Promise<string> {
+  await expect(page.getByLabel("API check")).toHaveText("200 OK");
+  const json = await page.locator("pre.json").textContent();
+  return JSON.parse(json ?? "{}").session_id;
+}
+
+/** Rotations the server recorded for one session, read from the user's security events. */
+export async function rotationsOf(request: APIRequestContext, email: string, sessionId: string): Promise<number> {
+  const login = await request.post("/api/auth/login", { data: { email, password: PASSWORD } });
+  const { access_token } = await login.json();
+  const events = await (await request.get("/api/auth/events", { headers: { Authorization: `Bearer ${access_token}` } })).json();
+  return events.filter((e: { kind: string; session_id: string }) => e.kind === "refresh" && e.session_id === sessionId).length;
 }
