@@ -103,7 +103,10 @@ pub async fn refresh(
     let now = unix_now();
     let grace = state.config.refresh_reuse_grace;
     let renewal = match rotation::rotate(&state.db, &state.tokens, &claims, grace, now, client).await? {
-        Outcome::Rotated(renewal) => renewal,
+        Outcome::Rotated(renewal) => {
+            tracing::info!(session_id = %claims.sid, "refresh token rotated");
+            renewal
+        }
         Outcome::Repeated(renewal) => {
             tracing::info!(session_id = %claims.sid, "refresh repeated inside the grace window");
             renewal
