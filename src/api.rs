@@ -17,6 +17,7 @@ pub mod paths {
     pub const EVENTS: &str = "/api/auth/events";
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const OPENAPI: &str = "/api/openapi.json";
+    pub const METRICS: &str = "/metrics";
 }
 
 /// A cookie that only says "this browser may have a session" (no secret in it), so the app

@@ -4,7 +4,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::sqlite::{
+    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+};
 
 pub mod events;
 pub mod keys;
@@ -39,6 +42,30 @@ pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
     let pool = SqlitePoolOptions::new().connect_with(options).await.map_err(DbError::Connect)?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(DbError::Migrate)?;
     Ok(pool)
+}
+
+/// `sqlx::query`, counted for `/metrics`: every statement of the app goes through these three.
+fn query(sql: &str) -> Query<'_, Sqlite, SqliteArguments<'_>> {
+    crate::metrics::db_query();
+    sqlx::query(sql)
+}
+
+/// `sqlx::query_as`, counted.
+fn query_as<O>(sql: &str) -> QueryAs<'_, Sqlite, O, SqliteArguments<'_>>
+where
+    O: for<'r> sqlx::FromRow<'r, SqliteRow>,
+{
+    crate::metrics::db_query();
+    sqlx::query_as(sql)
+}
+
+/// `sqlx::query_scalar`, counted.
+fn query_scalar<O>(sql: &str) -> QueryScalar<'_, Sqlite, O, SqliteArguments<'_>>
+where
+    (O,): for<'r> sqlx::FromRow<'r, SqliteRow>,
+{
+    crate::metrics::db_query();
+    sqlx::query_scalar(sql)
 }
 
 /// True when `err` is a unique-constraint violation, which callers turn into a domain error.

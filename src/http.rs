@@ -20,6 +20,7 @@ use crate::api::paths;
 use crate::auth::flow::Client;
 use crate::auth::{guard, limits};
 use crate::error::Error;
+use crate::metrics;
 use crate::server::AppState;
 
 mod account;
@@ -83,6 +84,9 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let document = openapi.clone();
     let router = router
         .route(paths::OPENAPI, get(move || async move { Json(document) }))
+        // Counts requests, headless authentications and SQL statements per endpoint.
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .route(paths::METRICS, get(metrics::exposition))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -31,6 +31,9 @@ pub mod error;
 /// The JSON API's routes and handlers (thin: parse, call `auth`, respond).
 #[cfg(feature = "ssr")]
 pub mod http;
+/// Per-endpoint counts of headless authentications and SQL statements; `GET /metrics`.
+#[cfg(feature = "ssr")]
+pub mod metrics;
 /// Application state, the assembled router, and serving it.
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -22,6 +22,7 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::{self, DbError, Pool};
+use crate::metrics::Metrics;
 
 /// Everything a handler may need, cloned cheaply into each request.
 #[derive(Clone, FromRef)]
@@ -32,6 +33,7 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub passwords: Arc<Passwords>,
     pub limits: Arc<Limits>,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,7 @@ impl AppState {
             tokens: Arc::new(Tokens::new(keys, config)),
             passwords: Arc::new(passwords),
             limits: Arc::new(Limits::new(config)),
+            metrics: Arc::new(Metrics::default()),
         };
         tokio::spawn(upkeep(state.clone()));
         Ok(state)

@@ -22,9 +22,11 @@ impl FromRequestParts<AppState> for AuthUser {
             TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| Error::InvalidAccessToken)?;
-        state.tokens.verify_access(bearer.token()).map(AuthUser).map_err(|reason| {
+        let claims = state.tokens.verify_access(bearer.token()).map_err(|reason| {
             tracing::debug!(%reason, "access token refused");
             Error::InvalidAccessToken
-        })
+        })?;
+        crate::metrics::headless_auth();
+        Ok(AuthUser(claims))
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use super::Pool;
+use super::{query, query_as, Pool};
 
 pub struct NewEvent<'a> {
     pub user_id: &'a str,
@@ -15,7 +15,7 @@ pub struct NewEvent<'a> {
 }
 
 pub async fn record(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    query(
         "INSERT INTO security_events (user_id, session_id, kind, detail, ip, user_agent, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -44,7 +44,7 @@ pub struct EventRow {
 
 /// The user's most recent events, newest first.
 pub async fn recent_of_user(pool: &Pool, user_id: &str, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT id, session_id, kind, detail, ip, user_agent, created_at FROM security_events
          WHERE user_id = ? ORDER BY id DESC LIMIT ?",
     )

@@ -1,6 +1,6 @@
 //! Every query on `signing_keys`.
 
-use super::Pool;
+use super::{query, query_as, Pool};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct KeyRow {
@@ -13,7 +13,7 @@ pub struct KeyRow {
 
 /// All keys, newest activation first.
 pub async fn all(pool: &Pool) -> Result<Vec<KeyRow>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT kid, private_key, public_key, activates_at, retired_at FROM signing_keys
          ORDER BY activates_at DESC, kid DESC",
     )
@@ -32,11 +32,11 @@ pub struct NewKey<'a> {
 /// Adds a key that signs from `activates_at` on, and retires the keys before it at that moment.
 pub async fn insert_and_retire_older(pool: &Pool, key: NewKey<'_>) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+    query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
         .bind(key.activates_at)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    query(
         "INSERT INTO signing_keys (kid, private_key, public_key, created_at, activates_at)
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -52,7 +52,7 @@ pub async fn insert_and_retire_older(pool: &Pool, key: NewKey<'_>) -> Result<(),
 
 /// Deletes keys retired before `cutoff`: every token they signed has expired by then.
 pub async fn delete_retired_before(pool: &Pool, cutoff: i64) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?")
+    let result = query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?")
         .bind(cutoff)
         .execute(pool)
         .await?;

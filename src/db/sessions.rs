@@ -3,7 +3,7 @@
 
 use sqlx::SqliteExecutor;
 
-use super::{Pool, Transaction};
+use super::{query, query_as, query_scalar, Pool, Transaction};
 
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -20,7 +20,7 @@ pub struct NewSession<'a> {
 /// Inserts the session and its first refresh token, together or not at all.
 pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    query(
         "INSERT INTO sessions (id, user_id, current_jti, created_at, refreshed_at, expires_at,
                                max_expires_at, password_changed_at, user_agent, ip)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -49,7 +49,7 @@ async fn insert_token(
     issued_at: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    query(
         "INSERT INTO refresh_tokens (jti, session_id, parent_jti, issued_at, expires_at)
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -87,7 +87,7 @@ pub async fn find_for_refresh(
     tx: &mut Transaction,
     session_id: &str,
 ) -> Result<Option<SessionForRefresh>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
                 u.disabled_at AS user_disabled_at,
                 s.password_changed_at AS session_password_changed_at,
@@ -116,7 +116,7 @@ pub async fn find_token(
     session_id: &str,
     jti: &str,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT jti, parent_jti, issued_at, expires_at, rotated_at FROM refresh_tokens
          WHERE jti = ? AND session_id = ?",
     )
@@ -137,7 +137,7 @@ pub struct Rotation<'a> {
 /// Makes `new_jti` current, but only if `presented_jti` still is: the guard that makes a
 /// rotation happen at most once. Returns whether it did.
 pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool, sqlx::Error> {
-    let swapped = sqlx::query(
+    let swapped = query(
         "UPDATE sessions SET current_jti = ?, refreshed_at = ?, expires_at = ?
          WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
     )
@@ -153,7 +153,7 @@ pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool
     if !swapped {
         return Ok(false);
     }
-    sqlx::query("UPDATE refresh_tokens SET rotated_at = ? WHERE jti = ?")
+    query("UPDATE refresh_tokens SET rotated_at = ? WHERE jti = ?")
         .bind(rotation.now)
         .bind(rotation.presented_jti)
         .execute(&mut **tx)
@@ -170,14 +170,13 @@ pub async fn revoke(
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(session_id)
-    .execute(db)
-    .await?;
+    let result =
+        query("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(session_id)
+            .execute(db)
+            .await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -189,7 +188,7 @@ pub async fn revoke_all_of_user(
     reason: &str,
     now: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    query_scalar(
         "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
          WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?
          RETURNING id",
@@ -208,7 +207,7 @@ pub async fn reconfirm_password(
     session_id: &str,
     password_changed_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET password_changed_at = ? WHERE id = ?")
+    query("UPDATE sessions SET password_changed_at = ? WHERE id = ?")
         .bind(password_changed_at)
         .bind(session_id)
         .execute(db)
@@ -229,7 +228,7 @@ pub struct SessionRow {
 
 /// The user's live sessions, most recently active first.
 pub async fn live_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip FROM sessions
          WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
          ORDER BY refreshed_at DESC, created_at DESC",
@@ -248,7 +247,7 @@ pub async fn revoke_owned(
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    let result = query(
         "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
          WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
     )

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use super::Pool;
+use super::{query, query_as, Pool};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct UserRow {
@@ -21,7 +21,7 @@ pub struct NewUser<'a> {
 
 /// Inserts the user; a taken email surfaces as a unique violation (see `db::is_unique_violation`).
 pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    query(
         "INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -37,7 +37,7 @@ pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
 
 /// The enabled user with this (normalised) email, if any.
 pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT id, email, password_hash, password_changed_at FROM users
          WHERE email = ? AND disabled_at IS NULL",
     )
@@ -48,7 +48,7 @@ pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<Us
 
 /// The enabled user with this id, if any.
 pub async fn find_enabled_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(
+    query_as(
         "SELECT id, email, password_hash, password_changed_at FROM users
          WHERE id = ? AND disabled_at IS NULL",
     )
@@ -63,7 +63,7 @@ pub async fn set_password(
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
+    query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
         .bind(password_hash)
         .bind(now)
         .bind(id)
@@ -74,10 +74,6 @@ pub async fn set_password(
 
 /// Disables (or re-enables) the account; its sessions stop refreshing at the next attempt.
 pub async fn set_disabled(pool: &Pool, id: &str, disabled_at: Option<i64>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
-        .bind(disabled_at)
-        .bind(id)
-        .execute(pool)
-        .await?;
+    query("UPDATE users SET disabled_at = ? WHERE id = ?").bind(disabled_at).bind(id).execute(pool).await?;
     Ok(())
 }

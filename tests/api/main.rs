@@ -12,6 +12,7 @@ mod login;
 mod logout;
 mod malformed;
 mod me;
+mod metrics;
 mod openapi;
 mod rate_limit;
 mod refresh;
