@@ -15,6 +15,7 @@ pub mod paths {
     pub const LOGOUT_ALL: &str = "/api/auth/logout-all";
     pub const PASSWORD: &str = "/api/auth/password";
     pub const EVENTS: &str = "/api/auth/events";
+    pub const CHAIN: &str = "/api/auth/sessions/current/chain";
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const OPENAPI: &str = "/api/openapi.json";
     pub const METRICS: &str = "/metrics";
@@ -93,6 +94,28 @@ pub struct SecurityEvent {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub at: i64,
+}
+
+/// The server's view of the caller's session, in `GET /api/auth/sessions/current/chain`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionChain {
+    pub session_id: String,
+    /// Every refresh token the session was issued, oldest first.
+    pub tokens: Vec<ChainLink>,
+    /// What the server decided about this session (rotations, grace answers, reuse), newest first.
+    pub decisions: Vec<SecurityEvent>,
+}
+
+/// One refresh token of a session, named by the first characters of its `jti`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChainLink {
+    pub jti_prefix: String,
+    pub parent_prefix: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
 }
 
 /// Body of `POST /api/auth/password`.

@@ -74,6 +74,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::logout_all))
         .routes(routes!(account::change_password))
         .routes(routes!(account::events))
+        .routes(routes!(account::chain))
         .routes(routes!(keys::jwks));
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(credentials)

@@ -5,7 +5,7 @@
 use super::flow::{validate_new_password, Client};
 use super::tokens::AccessClaims;
 use super::unix_now;
-use crate::api::{PasswordChange, Revoked, SecurityEvent, SessionInfo};
+use crate::api::{ChainLink, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
 use crate::db::{self, events::NewEvent};
 use crate::error::{Error, Result};
 use crate::server::AppState;
@@ -83,18 +83,38 @@ pub async fn change_password(
 
 pub async fn events(state: &AppState, who: &AccessClaims) -> Result<Vec<SecurityEvent>> {
     let rows = db::events::recent_of_user(&state.db, &who.sub, EVENTS_SHOWN).await?;
-    Ok(rows
+    Ok(rows.into_iter().map(security_event).collect())
+}
+
+/// The caller's session as the server sees it: the rotation chain and the decisions taken.
+pub async fn chain(state: &AppState, who: &AccessClaims) -> Result<SessionChain> {
+    let short = |jti: &str| super::rotation::short(jti).to_owned();
+    let tokens = db::sessions::chain(&state.db, &who.sub, &who.sid)
+        .await?
         .into_iter()
-        .map(|row| SecurityEvent {
-            id: row.id,
-            kind: row.kind,
-            session_id: row.session_id,
-            detail: row.detail,
-            ip: row.ip,
-            user_agent: row.user_agent,
-            at: row.created_at,
+        .map(|row| ChainLink {
+            jti_prefix: short(&row.jti),
+            parent_prefix: row.parent_jti.as_deref().map(short),
+            issued_at: row.issued_at,
+            expires_at: row.expires_at,
+            rotated_at: row.rotated_at,
         })
-        .collect())
+        .collect();
+    let events = db::events::recent_of_session(&state.db, &who.sub, &who.sid, EVENTS_SHOWN).await?;
+    let decisions = events.into_iter().map(security_event).collect();
+    Ok(SessionChain { session_id: who.sid.clone(), tokens, decisions })
+}
+
+fn security_event(row: db::events::EventRow) -> SecurityEvent {
+    SecurityEvent {
+        id: row.id,
+        kind: row.kind,
+        session_id: row.session_id,
+        detail: row.detail,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        at: row.created_at,
+    }
 }
 
 async fn record_revocations(

@@ -53,3 +53,21 @@ pub async fn recent_of_user(pool: &Pool, user_id: &str, limit: i64) -> Result<Ve
     .fetch_all(pool)
     .await
 }
+
+/// One session's most recent events, newest first.
+pub async fn recent_of_session(
+    pool: &Pool,
+    user_id: &str,
+    session_id: &str,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    query_as(
+        "SELECT id, session_id, kind, detail, ip, user_agent, created_at FROM security_events
+         WHERE user_id = ? AND session_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(user_id)
+    .bind(session_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -259,3 +259,17 @@ pub async fn revoke_owned(
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// The session's rotation chain, oldest first, if the session belongs to `user_id`.
+pub async fn chain(pool: &Pool, user_id: &str, session_id: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
+    query_as(
+        "SELECT t.jti, t.parent_jti, t.issued_at, t.expires_at, t.rotated_at
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+         WHERE t.session_id = ? AND s.user_id = ?
+         ORDER BY t.issued_at, t.rowid",
+    )
+    .bind(session_id)
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}

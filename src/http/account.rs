@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::{JsonBody, RequestClient};
-use crate::api::{ErrorBody, PasswordChange, Revoked, SecurityEvent, SessionInfo};
+use crate::api::{ErrorBody, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
 use crate::auth::account;
 use crate::auth::extract::AuthUser;
 use crate::error::Result;
@@ -96,4 +96,13 @@ pub async fn events(
     AuthUser(who): AuthUser,
 ) -> Result<Json<Vec<SecurityEvent>>> {
     Ok(Json(account::events(&state, &who).await?))
+}
+
+/// The caller's session as the server sees it: its rotation chain and every decision taken on it.
+#[utoipa::path(get, path = "/api/auth/sessions/current/chain", tag = "sessions", security(("bearer" = [])), responses(
+    (status = 200, body = SessionChain),
+    (status = 401, description = "invalid_token", body = ErrorBody),
+))]
+pub async fn chain(State(state): State<AppState>, AuthUser(who): AuthUser) -> Result<Json<SessionChain>> {
+    Ok(Json(account::chain(&state, &who).await?))
 }

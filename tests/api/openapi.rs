@@ -39,6 +39,7 @@ async fn the_openapi_document_is_3_1_and_every_operation_in_it_is_a_live_route()
         ("POST", "/api/auth/logout-all"),
         ("POST", "/api/auth/password"),
         ("GET", "/api/auth/events"),
+        ("GET", "/api/auth/sessions/current/chain"),
         ("GET", "/.well-known/jwks.json"),
     ];
     for (method, path) in expected {

@@ -109,3 +109,35 @@ async fn concurrent_refreshes_of_one_token_issue_exactly_one_child_and_revoke_no
         assert_eq!(app.refresh_presenting(token).await.status(), StatusCode::OK, "no session was revoked");
     }
 }
+
+#[tokio::test]
+async fn the_session_chain_shows_each_token_its_parent_and_every_decision() {
+    let app = spawn_app().await;
+    let registered = app.register(&unique_email(), PASSWORD).await;
+    let first = refresh_token_of(&registered).expect("cookie");
+    let second = app.refresh_presenting(&first).await;
+    let second_token = refresh_token_of(&second).expect("second");
+    app.refresh_presenting(&first).await; // inside the grace window: the same child again
+    let third: TokenResponse = app.refresh_presenting(&second_token).await.json().await.expect("tokens");
+
+    let chain: serde_json::Value = app
+        .client
+        .get(app.url(tokenpair::api::paths::CHAIN))
+        .bearer_auth(&third.access_token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("chain");
+
+    let links = chain["tokens"].as_array().expect("tokens");
+    assert_eq!(links.len(), 3);
+    assert!(links[0]["parent_prefix"].is_null());
+    assert_eq!(links[1]["parent_prefix"], links[0]["jti_prefix"]);
+    assert_eq!(links[2]["parent_prefix"], links[1]["jti_prefix"]);
+    assert!(links[2]["rotated_at"].is_null() && links[0]["rotated_at"].is_i64());
+    let decisions: Vec<&str> =
+        chain["decisions"].as_array().expect("decisions").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(decisions, ["refresh", "refresh_repeated", "refresh", "login"]);
+}
