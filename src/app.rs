@@ -8,7 +8,7 @@ use leptos_router::path;
 use crate::client::refresh;
 use crate::client::store::provide_auth;
 use crate::components::Nav;
-use crate::pages::{Account, Home, Login, NotFound, Register, Sessions};
+use crate::pages::{Account, Home, Inspector, Login, NotFound, Register, Sessions};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=Login/>
                     <Route path=path!("/account") view=Account/>
                     <Route path=path!("/sessions") view=Sessions/>
+                    <Route path=path!("/inspector") view=Inspector/>
                 </Routes>
             </main>
             <footer class="footer">

@@ -36,3 +36,50 @@ pub fn use_interval(period_ms: u32, tick: impl FnMut() + 'static) {
         }
     });
 }
+
+/// A Unix time (seconds) in the browser's locale and time zone.
+pub fn local_time(unix_secs: i64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+        String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        unix_secs.to_string()
+    }
+}
+
+/// The header and claims of a JWT, decoded in the browser. The signature is NOT checked here:
+/// the server checks it on every call (`src/auth/tokens.rs`).
+pub fn decode_jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
+    let mut parts = token.split('.');
+    let header = decode_base64url_json(parts.next()?)?;
+    let claims = decode_base64url_json(parts.next()?)?;
+    Some((header, claims))
+}
+
+fn decode_base64url_json(part: &str) -> Option<serde_json::Value> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut standard: String = part
+            .chars()
+            .map(|c| match c {
+                '-' => '+',
+                '_' => '/',
+                c => c,
+            })
+            .collect();
+        while !standard.len().is_multiple_of(4) {
+            standard.push('=');
+        }
+        let binary = web_sys::window()?.atob(&standard).ok()?;
+        let bytes: Vec<u8> = binary.chars().map(|c| c as u8).collect();
+        serde_json::from_slice(&bytes).ok()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = part;
+        None
+    }
+}

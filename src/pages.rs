@@ -2,6 +2,7 @@
 
 mod account;
 mod home;
+mod inspector;
 mod login;
 mod not_found;
 mod register;
@@ -9,6 +10,7 @@ mod sessions;
 
 pub use account::Account;
 pub use home::Home;
+pub use inspector::Inspector;
 pub use login::Login;
 pub use not_found::NotFound;
 pub use register::Register;

@@ -17,7 +17,7 @@ use leptos::task::spawn_local;
 
 use super::fetch::post_with_cookie;
 use super::now_ms;
-use super::store::{Auth, AuthState, Session};
+use super::store::{Auth, AuthState, Session, TimelineEntry};
 use super::tabs::{self, TabMessage};
 use crate::api::{paths, TokenResponse, LOGGED_IN_HINT_COOKIE};
 
@@ -44,7 +44,7 @@ const BACKOFF_MAX_MS: f64 = 30_000.0;
 /// listening to the other tabs and to wake-ups. A visitor who never logged in makes no request.
 pub fn start(auth: Auth) {
     tabs::listen(move |message| match message {
-        TabMessage::Token { tokens, remaining_ms } => take_token(auth, tokens, remaining_ms),
+        TabMessage::Token { tokens, remaining_ms } => take_token(auth, tokens, remaining_ms, true),
         TabMessage::LoggedOut => auth.set_logged_out(),
     });
     for event in ["visibilitychange", "focus", "online"] {
@@ -64,11 +64,11 @@ pub fn start(auth: Auth) {
 pub fn accept(auth: Auth, tokens: TokenResponse) {
     let remaining_ms = tokens.expires_in as f64 * 1000.0;
     tabs::tell_others(&TabMessage::Token { tokens: tokens.clone(), remaining_ms });
-    take_token(auth, tokens, remaining_ms);
+    take_token(auth, tokens, remaining_ms, false);
 }
 
 /// Keeps the access token in memory and schedules the next refresh, on the monotonic clock.
-fn take_token(auth: Auth, tokens: TokenResponse, remaining_ms: f64) {
+fn take_token(auth: Auth, tokens: TokenResponse, remaining_ms: f64, from_other_tab: bool) {
     let received_at_ms = now_ms();
     let lifetime_ms = tokens.expires_in as f64 * 1000.0;
     auth.token_epoch.update_value(|epoch| *epoch += 1);
@@ -80,7 +80,14 @@ fn take_token(auth: Auth, tokens: TokenResponse, remaining_ms: f64) {
         received_at_ms: received_at_ms - (lifetime_ms - remaining_ms),
         expires_at_ms: received_at_ms + remaining_ms,
     }));
-    schedule(auth, (remaining_ms - margin_ms(lifetime_ms)).max(0.0) as u32);
+    let refresh_in_ms = (remaining_ms - margin_ms(lifetime_ms)).max(0.0);
+    auth.record(TimelineEntry::Token {
+        received_at_ms,
+        expires_at_ms: received_at_ms + remaining_ms,
+        refresh_at_ms: received_at_ms + refresh_in_ms,
+        from_other_tab,
+    });
+    schedule(auth, refresh_in_ms as u32);
 }
 
 fn margin_ms(lifetime_ms: f64) -> f64 {
@@ -133,6 +140,7 @@ pub async fn logout(auth: Auth) {
 
 async fn call_refresh_endpoint(auth: Auth) -> Outcome {
     let generation = auth.generation.get_value();
+    let started_at_ms = now_ms();
     // The access token we hold (even expired) goes along: the server checks the two belong
     // to the same session, as the design article's pairing asks.
     let response = post_with_cookie(paths::REFRESH, auth.access_token()).await;
@@ -156,6 +164,16 @@ async fn call_refresh_endpoint(auth: Auth) -> Outcome {
         Ok(response) => Outcome::Failed { retry_after_ms: retry_after_ms(&response) },
         Err(_) => Outcome::Failed { retry_after_ms: None },
     };
+    let described = match outcome {
+        Outcome::Renewed => "rotated".to_owned(),
+        Outcome::LoggedOut => "401: logged out".to_owned(),
+        Outcome::Failed { .. } => "failed: will retry".to_owned(),
+    };
+    auth.record(TimelineEntry::Refresh {
+        started_at_ms,
+        latency_ms: now_ms() - started_at_ms,
+        outcome: described,
+    });
     if let Outcome::Failed { retry_after_ms } = outcome {
         retry_later(auth, retry_after_ms);
     }

@@ -26,6 +26,16 @@ pub struct Session {
     pub expires_at_ms: f64,
 }
 
+/// Something that happened to this tab's tokens, for the inspector's timeline. Times are
+/// `now_ms()` (the page's monotonic clock).
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineEntry {
+    /// A new access token: from the server (login, refresh) or from another tab.
+    Token { received_at_ms: f64, expires_at_ms: f64, refresh_at_ms: f64, from_other_tab: bool },
+    /// A call to the refresh endpoint from this tab, with how it ended.
+    Refresh { started_at_ms: f64, latency_ms: f64, outcome: String },
+}
+
 /// Handles to the tab's auth state; `Copy`, so closures capture it freely.
 #[derive(Clone, Copy)]
 pub struct Auth {
@@ -45,6 +55,8 @@ pub struct Auth {
     pub(super) failures: StoredValue<u32>,
     /// True while a refresh keeps failing for a reason that is not a 401.
     pub(super) reconnecting: RwSignal<bool>,
+    /// This tab's token history, newest last (bounded).
+    pub(super) timeline: RwSignal<Vec<TimelineEntry>>,
 }
 
 pub fn provide_auth() -> Auth {
@@ -57,6 +69,7 @@ pub fn provide_auth() -> Auth {
         token_epoch: StoredValue::new(0),
         failures: StoredValue::new(0),
         reconnecting: RwSignal::new(false),
+        timeline: RwSignal::new(Vec::new()),
     };
     provide_context(auth);
     auth
@@ -86,6 +99,28 @@ impl Auth {
     /// Whether refreshing keeps failing for now (offline, server trouble); the session is kept.
     pub fn is_reconnecting(&self) -> bool {
         self.reconnecting.get()
+    }
+
+    /// This tab's token history, tracked.
+    pub fn timeline(&self) -> Vec<TimelineEntry> {
+        self.timeline.get()
+    }
+
+    /// The current access token, for the inspector to decode (it never leaves memory).
+    pub fn current_token(&self) -> Option<String> {
+        self.state.with(|state| match state {
+            AuthState::LoggedIn(session) => Some(session.access_token.clone()),
+            _ => None,
+        })
+    }
+
+    pub(super) fn record(&self, entry: TimelineEntry) {
+        const KEPT: usize = 200;
+        self.timeline.update(|timeline| {
+            timeline.push(entry);
+            let excess = timeline.len().saturating_sub(KEPT);
+            timeline.drain(..excess);
+        });
     }
 
     /// The access token to send, read without tracking.

@@ -30,6 +30,7 @@ pub fn Nav() -> impl IntoView {
                 <A href="/" attr:class="brand">"tokenpair"</A>
                 <A href="/account">"Account"</A>
                 <A href="/sessions">"Sessions"</A>
+                <A href="/inspector">"Inspector"</A>
             </nav>
             <div class="nav-account">
                 <Show when=move || auth.is_reconnecting()>

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::{paths, PasswordChange, Revoked, SecurityEvent, SessionInfo};
 use crate::client::fetch::{get_authed, post_authed, send_authed_empty, ApiError};
+use crate::client::local_time;
 use crate::client::refresh::logout;
 use crate::client::store::use_auth;
 use crate::components::RequireAuth;
@@ -193,18 +194,5 @@ fn short_agent(agent: &str) -> String {
         Some("Edg") => "Edge".into(),
         Some(name) => name.into(),
         None => agent.chars().take(40).collect(),
-    }
-}
-
-/// A Unix time in the browser's locale and time zone.
-fn local_time(unix_secs: i64) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
-        String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        unix_secs.to_string()
     }
 }

@@ -1,0 +1,230 @@
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use crate::api::{paths, SessionChain};
+use crate::client::fetch::get_authed;
+use crate::client::store::{use_auth, TimelineEntry};
+use crate::client::{decode_jwt_parts, local_time, now_ms, use_interval};
+use crate::components::RequireAuth;
+
+/// Watch the flow live: this tab's tokens and refreshes, the current token decoded, the
+/// server's view of the session, and how many calls were answered without the database.
+#[component]
+pub fn Inspector() -> impl IntoView {
+    view! {
+        <Title text="Inspector · tokenpair"/>
+        <section>
+            <h1>"Token inspector"</h1>
+            <p class="muted">"Everything here is live: this tab's memory, this server's database and counters."</p>
+            <RequireAuth>
+                <Panels/>
+            </RequireAuth>
+        </section>
+    }
+}
+
+#[component]
+fn Panels() -> impl IntoView {
+    let auth = use_auth();
+    let now = RwSignal::new(now_ms());
+    use_interval(1_000, move || now.set(now_ms()));
+    let chain = RwSignal::new(None::<SessionChain>);
+    let metrics = RwSignal::new(Vec::<(String, String, String)>::new());
+    let load = move || {
+        spawn_local(async move {
+            if let Ok(fresh) = get_authed::<SessionChain>(auth, paths::CHAIN).await {
+                chain.set(Some(fresh));
+            }
+            metrics.set(load_metrics().await);
+        })
+    };
+    Effect::new(load);
+    use_interval(2_000, load);
+
+    let refreshes =
+        move || auth.timeline().iter().filter(|e| matches!(e, TimelineEntry::Refresh { .. })).count();
+    let tokens = move || auth.timeline().iter().filter(|e| matches!(e, TimelineEntry::Token { .. })).count();
+    let countdown = move || {
+        auth.timeline()
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                TimelineEntry::Token { expires_at_ms, .. } => {
+                    Some(((expires_at_ms - now.get()) / 1000.0).max(0.0))
+                }
+                _ => None,
+            })
+            .map_or_else(String::new, |s| format!("{s:.0} s"))
+    };
+    let decoded = move || {
+        auth.current_token().and_then(|t| decode_jwt_parts(&t)).map(|(header, claims)| {
+            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+            view! {
+                <pre class="json" aria-label="Token header">{pretty(&header)}</pre>
+                <pre class="json" aria-label="Token claims">{pretty(&claims)}</pre>
+            }
+        })
+    };
+
+    view! {
+            <div class="grid grid-wide">
+                <article class="card span-all">
+                    <h2>"This tab's timeline"</h2>
+                    <p class="muted">
+                        "Access token expires in " <strong aria-label="Countdown">{countdown}</strong>
+                        " · tokens received: " <span aria-label="Tokens received">{tokens}</span>
+                        " · refreshes from this tab: " <span aria-label="Refreshes">{refreshes}</span>
+                    </p>
+                    <Timeline now=now/>
+                    <p class="muted small">"Bars: each access token's life (hatched if another tab shared it). Ticks: when its refresh is scheduled. Dots: refresh calls (green rotated, red failed). The line is now."</p>
+                </article>
+                <article class="card">
+                    <h2>"The current access token"</h2>
+                    <p class="muted small">"Decoded here in the browser; the signature is not checked here. The server checks it on every API call (src/auth/tokens.rs), from the token alone."</p>
+                    {decoded}
+                </article>
+                <article class="card">
+                    <h2>"The server's view of this session"</h2>
+                    <ChainView chain=chain/>
+                </article>
+                <article class="card">
+                    <h2>"Headless vs database"</h2>
+                    <p class="muted small">"Per endpoint, from this server's /metrics: requests, those authenticated from the JWT alone, and SQL statements run."</p>
+                    <table class="table" aria-label="Metrics">
+                        <thead><tr><th>"Endpoint"</th><th>"Requests"</th><th>"Headless"</th><th>"SQL"</th></tr></thead>
+                        <tbody>
+                            {move || metric_rows(metrics.get()).into_iter().map(|(endpoint, [requests, headless, sql])| view! {
+                                <tr><td><code>{endpoint}</code></td><td>{requests}</td><td>{headless}</td><td>{sql}</td></tr>
+    }).collect_view()}
+                        </tbody>
+                    </table>
+                </article>
+            </div>
+        }
+}
+
+#[component]
+fn ChainView(chain: RwSignal<Option<SessionChain>>) -> impl IntoView {
+    move || {
+        chain.get().map(|chain| {
+            view! {
+                <p class="muted small">"Session " <code>{chain.session_id.chars().take(8).collect::<String>()}</code> ": each refresh token, by the start of its id."</p>
+                <ol class="list" aria-label="Rotation chain">
+                    {chain.tokens.into_iter().map(|link| view! {
+                        <li class="list-item small">
+                            <span><code>{link.jti_prefix}</code>
+                                {link.parent_prefix.map(|p| format!(" ← {p}"))}</span>
+                            <span class="muted">{format!("issued {}", local_time(link.issued_at))}
+                                {match link.rotated_at { Some(at) => format!(" · rotated {}", local_time(at)), None => " · current".into() }}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+                <h3 class="small">"Decisions"</h3>
+                <ul class="list" aria-label="Decisions">
+                    {chain.decisions.into_iter().take(12).map(|event| view! {
+                        <li class="list-item small">
+                            <span>{event.kind.replace('_', " ")}{event.detail.map(|d| format!(": {d}"))}</span>
+                            <span class="muted">{local_time(event.at)}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+/// Draws the timeline as SVG: the last two and a half token lifetimes and the next one.
+#[component]
+fn Timeline(now: RwSignal<f64>) -> impl IntoView {
+    const WIDTH: f64 = 800.0;
+    let auth = use_auth();
+    let svg = move || {
+        let now = now.get();
+        let entries = auth.timeline();
+        let lifetime = entries
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                TimelineEntry::Token { received_at_ms, expires_at_ms, .. } => {
+                    Some(expires_at_ms - received_at_ms)
+                }
+                _ => None,
+            })
+            .unwrap_or(60_000.0)
+            .max(1_000.0);
+        let (start, end) = (now - 2.5 * lifetime, now + lifetime);
+        let x = move |t: f64| ((t - start) / (end - start) * WIDTH).clamp(0.0, WIDTH);
+        let mut lane = 0;
+        let shapes = entries
+            .into_iter()
+            .filter_map(|entry| match entry {
+                TimelineEntry::Token { received_at_ms, expires_at_ms, refresh_at_ms, from_other_tab } => {
+                    if expires_at_ms < start {
+                        return None;
+                    }
+                    lane = 1 - lane;
+                    let y = 12.0 + f64::from(lane) * 26.0;
+                    let class = if from_other_tab { "tl-token tl-shared" } else { "tl-token" };
+                    Some(view! {
+                        <g>
+                            <rect class=class x=x(received_at_ms) y=y width=(x(expires_at_ms) - x(received_at_ms)).max(1.0) height="18" rx="3"/>
+                            <line class="tl-tick" x1=x(refresh_at_ms) x2=x(refresh_at_ms) y1=y - 3.0 y2=y + 21.0/>
+                        </g>
+                    }
+                    .into_any())
+                }
+                TimelineEntry::Refresh { started_at_ms, latency_ms, outcome } => {
+                    if started_at_ms < start {
+                        return None;
+                    }
+                    let class = if outcome == "rotated" { "tl-refresh" } else { "tl-refresh tl-failed" };
+                    Some(view! {
+                        <circle class=class cx=x(started_at_ms) cy="82" r="6">
+                            <title>{format!("refresh: {outcome}, {latency_ms:.0} ms")}</title>
+                        </circle>
+                    }
+                    .into_any())
+                }
+            })
+            .collect_view();
+        view! {
+            <svg class="timeline" viewBox="0 0 800 100" role="img" aria-label="Token timeline">
+                {shapes}
+                <line class="tl-now" x1=x(now) x2=x(now) y1="0" y2="100"/>
+            </svg>
+        }
+    };
+    svg
+}
+
+/// One row per endpoint: requests, headless authentications, SQL statements.
+fn metric_rows(samples: Vec<(String, String, String)>) -> BTreeMap<String, [String; 3]> {
+    let mut rows = BTreeMap::<String, [String; 3]>::new();
+    for (endpoint, counter, value) in samples {
+        let row = rows.entry(endpoint).or_insert_with(|| ["0".into(), "0".into(), "0".into()]);
+        let column = match counter.as_str() {
+            "requests" => 0,
+            "headless_auth" => 1,
+            _ => 2,
+        };
+        row[column] = value;
+    }
+    rows
+}
+
+/// Reads the server's Prometheus counters: (endpoint, counter, value).
+async fn load_metrics() -> Vec<(String, String, String)> {
+    let Ok(response) = gloo_net::http::Request::get(paths::METRICS).send().await else { return Vec::new() };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("tokenpair_")?;
+            let (name, rest) = rest.split_once("_total{endpoint=\"")?;
+            let (endpoint, value) = rest.split_once("\"} ")?;
+            Some((endpoint.to_owned(), name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
