@@ -19,6 +19,7 @@ pub mod paths {
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const OPENAPI: &str = "/api/openapi.json";
     pub const METRICS: &str = "/metrics";
+    pub const LAB: &str = "/api/lab";
 }
 
 /// A cookie that only says "this browser may have a session" (no secret in it), so the app

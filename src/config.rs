@@ -24,6 +24,10 @@ pub struct Config {
     pub login_per_ip: RateLimit,
     pub login_per_account: RateLimit,
     pub refresh_per_ip: RateLimit,
+    /// `TOKENPAIR_LAB=1`: the attack lab's extra endpoints (copying the HttpOnly cookie,
+    /// replaying a token, forging tokens, a foreign-origin page). Refused unless the server
+    /// listens on a loopback address, so it cannot be switched on in a deployment by accident.
+    pub lab: bool,
 }
 
 /// At most `requests` per `period`, replenished evenly.
@@ -74,7 +78,16 @@ impl Config {
             login_per_ip: rate("LOGIN_RATE_LIMIT", "20/1m")?,
             login_per_account: rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
             refresh_per_ip: rate("REFRESH_RATE_LIMIT", "120/1m")?,
+            lab: matches!(lookup("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
         };
+        let site_addr = read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR);
+        let loopback = site_addr.parse::<std::net::SocketAddr>().is_ok_and(|addr| addr.ip().is_loopback());
+        if config.lab && !loopback {
+            return Err(ConfigError {
+                name: "TOKENPAIR_LAB",
+                problem: format!("the attack lab only runs on a loopback address, not {site_addr}"),
+            });
+        }
         if config.access_token_ttl < Duration::from_secs(1) {
             return Err(ConfigError {
                 name: "ACCESS_TOKEN_TTL",
@@ -176,5 +189,12 @@ mod tests {
         assert!(config(&[("LOGIN_RATE_LIMIT", "0/1m")]).is_err());
         assert!(config(&[("LOGIN_RATE_LIMIT", "ten")]).is_err());
         assert!(config(&[("SESSION_MAX_LIFETIME", "forever")]).is_err());
+    }
+
+    #[test]
+    fn the_lab_is_off_by_default_and_refused_off_loopback() {
+        assert!(!config(&[]).expect("valid").lab);
+        assert!(config(&[("TOKENPAIR_LAB", "1")]).expect("loopback is fine").lab);
+        assert!(config(&[("TOKENPAIR_LAB", "1"), ("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]).is_err());
     }
 }

@@ -26,6 +26,7 @@ use crate::server::AppState;
 mod account;
 mod auth;
 mod keys;
+mod lab;
 mod me;
 
 /// Larger request bodies are refused with 413 before they are read.
@@ -96,7 +97,22 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    (router, openapi)
+    let router = router.route(paths::LAB, get(lab::status));
+    (if state.config.lab { router.merge(lab_routes(state)) } else { router }, openapi)
+}
+
+/// The attack lab's extra routes (only with `TOKENPAIR_LAB=1`; see `http/lab.rs`).
+fn lab_routes(state: &AppState) -> Router<AppState> {
+    use axum::routing::post;
+    let cookie_side = Router::new()
+        .route("/api/auth/lab/copy-cookie", post(lab::copy_cookie))
+        .route("/api/auth/lab/replay", post(lab::replay))
+        .route_layer(from_fn_with_state(state.clone(), guard::cookie_endpoint));
+    Router::new()
+        .merge(cookie_side)
+        .route("/api/lab/forge", post(lab::forge))
+        .route("/lab/attacker", get(lab::attacker_page))
+        .route("/lab/attacker.js", get(lab::attacker_script))
 }
 
 /// Where a request came from (user agent, peer address), as recorded on sessions and events.
