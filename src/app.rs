@@ -8,7 +8,7 @@ use leptos_router::path;
 use crate::client::refresh;
 use crate::client::store::provide_auth;
 use crate::components::Nav;
-use crate::pages::{Account, Home, Inspector, Login, NotFound, Register, Sessions};
+use crate::pages::{Account, Home, Inspector, Lab, Login, NotFound, Register, Sessions};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=Account/>
                     <Route path=path!("/sessions") view=Sessions/>
                     <Route path=path!("/inspector") view=Inspector/>
+                    <Route path=path!("/lab") view=Lab/>
                 </Routes>
             </main>
             <footer class="footer">

@@ -3,6 +3,7 @@
 mod account;
 mod home;
 mod inspector;
+mod lab;
 mod login;
 mod not_found;
 mod register;
@@ -11,6 +12,7 @@ mod sessions;
 pub use account::Account;
 pub use home::Home;
 pub use inspector::Inspector;
+pub use lab::Lab;
 pub use login::Login;
 pub use not_found::NotFound;
 pub use register::Register;

@@ -106,6 +106,14 @@ impl Auth {
         self.timeline.get()
     }
 
+    /// Milliseconds until the current access token expires, on the monotonic clock.
+    pub fn expires_in_ms(&self) -> Option<f64> {
+        self.state.with_untracked(|state| match state {
+            AuthState::LoggedIn(session) => Some(session.expires_at_ms - super::now_ms()),
+            _ => None,
+        })
+    }
+
     /// The current access token, for the inspector to decode (it never leaves memory).
     pub fn current_token(&self) -> Option<String> {
         self.state.with(|state| match state {

@@ -31,6 +31,7 @@ pub fn Nav() -> impl IntoView {
                 <A href="/account">"Account"</A>
                 <A href="/sessions">"Sessions"</A>
                 <A href="/inspector">"Inspector"</A>
+                <A href="/lab">"Lab"</A>
             </nav>
             <div class="nav-account">
                 <Show when=move || auth.is_reconnecting()>

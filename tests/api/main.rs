@@ -8,6 +8,7 @@ mod csrf;
 mod forged;
 mod headers;
 mod keys;
+mod lab;
 mod login;
 mod logout;
 mod malformed;

@@ -1,0 +1,60 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokenpair::api::{CSRF_HEADER, CSRF_HEADER_VALUE};
+
+use crate::helpers::{refresh_token_of, spawn_app, spawn_app_with, unique_email, PASSWORD};
+
+#[tokio::test]
+async fn without_lab_mode_the_lab_endpoints_do_not_exist() {
+    let app = spawn_app().await;
+    app.registered_user().await;
+    let status: Value =
+        app.client.get(app.url("/api/lab")).send().await.expect("sent").json().await.expect("json");
+    assert_eq!(status["enabled"], false);
+    for path in ["/api/auth/lab/copy-cookie", "/api/auth/lab/replay", "/api/lab/forge"] {
+        let response = app.client.post(app.url(path)).header(CSRF_HEADER, CSRF_HEADER_VALUE).send().await;
+        assert_eq!(response.expect("sent").status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(
+        app.client.get(app.url("/lab/attacker")).send().await.expect("sent").status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn in_lab_mode_the_page_can_copy_its_cookie_and_a_replay_is_caught() {
+    let app = spawn_app_with(&[("TOKENPAIR_LAB", "1"), ("REFRESH_REUSE_GRACE", "0")]).await;
+    let registered = app.register(&unique_email(), PASSWORD).await;
+    let cookie = refresh_token_of(&registered).expect("cookie");
+
+    let copied: Value = app
+        .client
+        .post(app.url("/api/auth/lab/copy-cookie"))
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(copied["refresh_token"], cookie.as_str());
+
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK);
+    let replay: Value = app
+        .client
+        .post(app.url("/api/auth/lab/replay"))
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .json(&copied)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(replay["status"], 401);
+    assert_eq!(
+        app.refresh_with(&app.client).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the session is revoked"
+    );
+}
