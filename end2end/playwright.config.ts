@@ -60,6 +60,8 @@ export default defineConfig({
       LOGIN_ACCOUNT_RATE_LIMIT: "1000/1m",
       REFRESH_RATE_LIMIT: "1000/1m",
       RUST_LOG: "info",
+      // The attack lab's demos that need capabilities a page never has (loopback only).
+      TOKENPAIR_LAB: "1",
     },
   },
 });
