@@ -112,31 +112,15 @@ fn steal_access_token(auth: Auth, report: Report) {
     let Some(token) = auth.current_token() else { return };
     let expires_in_ms = auth.expires_in_ms().unwrap_or(0.0);
     spawn_local(async move {
-        let call_me = |token: String| async move {
-            let response = Request::get(paths::ME)
-                .credentials(RequestCredentials::Omit)
-                .header("Authorization", &format!("Bearer {token}"))
-                .send()
-                .await;
-            response.map_or(0, |r| r.status())
-        };
-        report.step(format!(
-            "GET /api/me with the stolen token, no cookies → {}",
-            call_me(token.clone()).await
-        ));
-        let refresh = Request::post(paths::REFRESH)
-            .credentials(RequestCredentials::Omit)
-            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await
-            .map_or(0, |r| r.status());
+        let before = me_status(&token, RequestCredentials::Omit).await;
+        report.step(format!("GET /api/me with the stolen token, no cookies → {before}"));
+        let refresh = refresh_status(Some(&token), RequestCredentials::Omit).await;
         report.step(format!("POST /api/auth/refresh with it and no cookie → {refresh}"));
         // Past `exp` plus the server's 5 s leeway.
         let wait_ms = expires_in_ms + 6_000.0;
         report.step(format!("waiting {:.0} s for the stolen token to expire…", wait_ms / 1000.0));
         gloo_timers::future::TimeoutFuture::new(wait_ms as u32).await;
-        let after = call_me(token).await;
+        let after = me_status(&token, RequestCredentials::Omit).await;
         report.step(format!("GET /api/me with the stolen token after expiry → {after}"));
         report.verdict(if after == 401 && refresh == 401 {
             "Contained: the stolen access token worked only until it expired, and cannot be refreshed."
@@ -158,11 +142,7 @@ fn read_document_cookie(_: Auth, report: Report) {
 
 fn refresh_from_page(_: Auth, report: Report) {
     spawn_local(async move {
-        let status = Request::post(paths::REFRESH)
-            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-            .send()
-            .await
-            .map_or(0, |r| r.status());
+        let status = refresh_status(None, RequestCredentials::SameOrigin).await;
         report.step(format!(
             "POST /api/auth/refresh from this page (cookie attached by the browser) → {status}"
         ));
@@ -193,11 +173,7 @@ fn replay_stolen_refresh_token(_: Auth, report: Report) {
             &stolen.refresh_token[..16.min(stolen.refresh_token.len())]
         ));
         for _ in 0..2 {
-            let status = Request::post(paths::REFRESH)
-                .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-                .send()
-                .await
-                .map_or(0, |r| r.status());
+            let status = refresh_status(None, RequestCredentials::SameOrigin).await;
             report.step(format!("the user's browser refreshes (rotation) → {status}"));
         }
         let replay = Request::post("/api/auth/lab/replay")
@@ -212,11 +188,7 @@ fn replay_stolen_refresh_token(_: Auth, report: Report) {
             Err(_) => serde_json::Value::Null,
         };
         report.step(format!("the thief replays the copy → {} {}", answer["status"], answer["outcome"]));
-        let after = Request::post(paths::REFRESH)
-            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-            .send()
-            .await
-            .map_or(0, |r| r.status());
+        let after = refresh_status(None, RequestCredentials::SameOrigin).await;
         report.step(format!(
             "the user's next refresh → {after} (this tab logs out at its next scheduled refresh)"
         ));
@@ -240,11 +212,7 @@ fn send_forged_tokens(auth: Auth, report: Report) {
         let Ok(forged) = forged else { return report.verdict("Lab mode is off: no forging endpoint.") };
         let mut refused = 0;
         for forgery in &forged {
-            let status = Request::get(paths::ME)
-                .header("Authorization", &format!("Bearer {}", forgery.token))
-                .send()
-                .await
-                .map_or(0, |r| r.status());
+            let status = me_status(&forgery.token, RequestCredentials::SameOrigin).await;
             refused += usize::from(status == 401);
             report.step(format!("{} → {status} ({})", forgery.name, forgery.reason));
         }
@@ -299,6 +267,24 @@ fn serde_wasm_json(value: &wasm_bindgen::JsValue) -> serde_json::Value {
         .and_then(|text| text.as_string())
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default()
+}
+
+/// `GET /api/me` with `token`; the status (0 if no answer).
+async fn me_status(token: &str, credentials: RequestCredentials) -> u16 {
+    let request =
+        Request::get(paths::ME).credentials(credentials).header("Authorization", &format!("Bearer {token}"));
+    request.send().await.map_or(0, |r| r.status())
+}
+
+/// `POST /api/auth/refresh` as a script would send it, with an optional bearer; the status.
+async fn refresh_status(bearer: Option<&str>, credentials: RequestCredentials) -> u16 {
+    let request =
+        Request::post(paths::REFRESH).credentials(credentials).header(CSRF_HEADER, CSRF_HEADER_VALUE);
+    let request = match bearer {
+        Some(token) => request.header("Authorization", &format!("Bearer {token}")),
+        None => request,
+    };
+    request.send().await.map_or(0, |r| r.status())
 }
 
 fn document_cookie() -> String {

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokenpair::api::{CSRF_HEADER, CSRF_HEADER_VALUE};
 
-use crate::helpers::{refresh_token_of, spawn_app, spawn_app_with, unique_email, PASSWORD};
+use crate::helpers::{refresh_token_of, spawn_app, spawn_app_with, unique_email, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn without_lab_mode_the_lab_endpoints_do_not_exist() {
@@ -27,34 +27,22 @@ async fn in_lab_mode_the_page_can_copy_its_cookie_and_a_replay_is_caught() {
     let registered = app.register(&unique_email(), PASSWORD).await;
     let cookie = refresh_token_of(&registered).expect("cookie");
 
-    let copied: Value = app
-        .client
-        .post(app.url("/api/auth/lab/copy-cookie"))
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let copied = lab_post(&app, "/api/auth/lab/copy-cookie", &Value::Null).await;
     assert_eq!(copied["refresh_token"], cookie.as_str());
 
     assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK);
-    let replay: Value = app
-        .client
-        .post(app.url("/api/auth/lab/replay"))
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .json(&copied)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let replay = lab_post(&app, "/api/auth/lab/replay", &copied).await;
     assert_eq!(replay["status"], 401);
     assert_eq!(
         app.refresh_with(&app.client).await.status(),
         StatusCode::UNAUTHORIZED,
         "the session is revoked"
     );
+}
+
+/// A lab call as the lab page makes it, from the user's browser.
+async fn lab_post(app: &TestApp, path: &str, body: &Value) -> Value {
+    let request = app.client.post(app.url(path)).header(CSRF_HEADER, CSRF_HEADER_VALUE);
+    let request = if body.is_null() { request } else { request.json(body) };
+    request.send().await.expect("sent").json().await.expect("json")
 }
