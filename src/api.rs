@@ -19,6 +19,8 @@ pub mod paths {
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const OPENAPI: &str = "/api/openapi.json";
     pub const METRICS: &str = "/metrics";
+    pub const HEALTHZ: &str = "/healthz";
+    pub const READYZ: &str = "/readyz";
     pub const LAB: &str = "/api/lab";
 }
 

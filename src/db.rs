@@ -1,24 +1,38 @@
 //! The database: connecting, migrating, and (in the submodules) every SQL statement the app
-//! runs. Nothing outside `db/` writes SQL, so another engine changes only this folder.
+//! runs. Nothing outside `db/` writes SQL.
+//!
+//! Two engines, one set of statements: SQLite (the embedded default, one server) and
+//! PostgreSQL (several stateless instances sharing it), chosen by the scheme of
+//! `DATABASE_URL`. The statements are written in the SQL both accept (`$1` placeholders,
+//! `RETURNING`, `IS DISTINCT FROM`, times as integer Unix seconds) and run through sqlx's `Any`
+//! driver. Where the engines really differ (how a transaction takes its locks) the function
+//! says so and asks [`Engine`]. Each engine has its own migrations folder.
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::query::{Query, QueryAs, QueryScalar};
-use sqlx::sqlite::{
-    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Any, AnyConnection, ConnectOptions, Connection};
 
 pub mod events;
 pub mod keys;
 pub mod sessions;
 pub mod users;
 
-pub type Pool = sqlx::SqlitePool;
-pub type Transaction = sqlx::Transaction<'static, sqlx::Sqlite>;
+pub type Pool = sqlx::AnyPool;
+pub type Transaction = sqlx::Transaction<'static, Any>;
+type Arguments<'q> = sqlx::any::AnyArguments<'q>;
+
+/// How long a request waits for a database connection before it gives up with 503: short, so
+/// that during an outage clients hear "try again" quickly instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got {0:?})")]
+    UnknownEngine(String),
     #[error("cannot open the database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("cannot create the database folder {0}: {1}")]
@@ -27,42 +41,108 @@ pub enum DbError {
     Migrate(#[source] sqlx::migrate::MigrateError),
 }
 
-/// Opens the pool (creating the SQLite file and its folder if needed) and applies migrations.
-pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(DbError::Connect)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
-        // Writers queue for the lock instead of failing at once with SQLITE_BUSY.
-        .busy_timeout(Duration::from_secs(5));
-    if let Some(folder) = options.get_filename().parent().filter(|f| !f.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|err| DbError::Folder(folder.display().to_string(), err))?;
+/// The database engine behind a pool or connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a `DATABASE_URL` names.
+    pub fn of_url(url: &str) -> Result<Self, DbError> {
+        match url.split(':').next() {
+            Some("sqlite") => Ok(Self::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Self::Postgres),
+            _ => Err(DbError::UnknownEngine(url.split(':').next().unwrap_or_default().to_owned())),
+        }
     }
-    let pool = SqlitePoolOptions::new().connect_with(options).await.map_err(DbError::Connect)?;
-    sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(DbError::Migrate)?;
+
+    /// The engine a pool connects to.
+    pub fn of_pool(pool: &Pool) -> Self {
+        Self::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
+    }
+
+    /// The engine behind a connection or transaction.
+    fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// Opens the pool and applies the engine's migrations. For SQLite it first creates the file
+/// (and its folder) if needed and switches it to write-ahead logging, which lets readers work
+/// while a rotation writes and which the file remembers.
+pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
+    sqlx::any::install_default_drivers();
+    let engine = Engine::of_url(url)?;
+    if engine == Engine::Sqlite {
+        prepare_sqlite_file(url).await?;
+    }
+    let options = AnyConnectOptions::from_str(url).map_err(DbError::Connect)?;
+    let pool = AnyPoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(DbError::Connect)?;
+    let migrations = match engine {
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    migrations.run(&pool).await.map_err(DbError::Migrate)?;
     Ok(pool)
 }
 
+async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(DbError::Connect)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    if let Some(folder) = options.get_filename().parent().filter(|f| !f.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|err| DbError::Folder(folder.display().to_string(), err))?;
+    }
+    options.connect().await.map_err(DbError::Connect)?.close().await.map_err(DbError::Connect)
+}
+
+/// Starts a transaction that writes: on SQLite it takes the database's write lock from its
+/// first statement (`BEGIN IMMEDIATE`), so its reads and writes cannot interleave with another
+/// writer's; on PostgreSQL it is a plain transaction, and the statements that read what they
+/// are about to change lock those rows (`FOR UPDATE`). Dropping it rolls back.
+pub async fn begin_write(pool: &Pool) -> Result<Transaction, sqlx::Error> {
+    match Engine::of_pool(pool) {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Engine::Postgres => pool.begin().await,
+    }
+}
+
+/// True when the database answered, so the server is ready for traffic.
+pub async fn ping(pool: &Pool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    conn.ping().await
+}
+
 /// `sqlx::query`, counted for `/metrics`: every statement of the app goes through these three.
-fn query(sql: &str) -> Query<'_, Sqlite, SqliteArguments<'_>> {
+fn query(sql: &str) -> Query<'_, Any, Arguments<'_>> {
     crate::metrics::db_query();
     sqlx::query(sql)
 }
 
 /// `sqlx::query_as`, counted.
-fn query_as<O>(sql: &str) -> QueryAs<'_, Sqlite, O, SqliteArguments<'_>>
+fn query_as<O>(sql: &str) -> QueryAs<'_, Any, O, Arguments<'_>>
 where
-    O: for<'r> sqlx::FromRow<'r, SqliteRow>,
+    O: for<'r> sqlx::FromRow<'r, AnyRow>,
 {
     crate::metrics::db_query();
     sqlx::query_as(sql)
 }
 
 /// `sqlx::query_scalar`, counted.
-fn query_scalar<O>(sql: &str) -> QueryScalar<'_, Sqlite, O, SqliteArguments<'_>>
+fn query_scalar<O>(sql: &str) -> QueryScalar<'_, Any, O, Arguments<'_>>
 where
-    (O,): for<'r> sqlx::FromRow<'r, SqliteRow>,
+    (O,): for<'r> sqlx::FromRow<'r, AnyRow>,
 {
     crate::metrics::db_query();
     sqlx::query_scalar(sql)
@@ -71,4 +151,67 @@ where
 /// True when `err` is a unique-constraint violation, which callers turn into a domain error.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// True when `err` says the database is unreachable, overloaded or shutting down, rather than
+/// that the statement was wrong: the request may succeed if the client tries again later.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                is_transient_sqlstate(&code)
+            } else {
+                is_transient_sqlite_code(&code)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL: 08 connection exceptions, 53 insufficient resources, 57P operator intervention
+/// (shutdown, cannot connect now), 40001 serialization failure, 40P01 deadlock.
+fn is_transient_sqlstate(code: &str) -> bool {
+    ["08", "53", "57P", "40001", "40P01"].iter().any(|prefix| code.starts_with(prefix))
+}
+
+/// SQLite (the primary result code is the low byte of the extended one): 5 BUSY, 6 LOCKED,
+/// 10 IOERR, 13 FULL.
+fn is_transient_sqlite_code(code: &str) -> bool {
+    code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_chooses_the_engine() {
+        assert_eq!(Engine::of_url("sqlite://data/x.db").ok(), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("sqlite::memory:").ok(), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("postgres://u@h/db").ok(), Some(Engine::Postgres));
+        assert_eq!(Engine::of_url("postgresql://u@h/db").ok(), Some(Engine::Postgres));
+        assert!(Engine::of_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn transient_codes_are_told_apart_from_mistakes() {
+        for transient in ["08006", "08001", "57P01", "57P03", "53300", "40001", "40P01"] {
+            assert!(is_transient_sqlstate(transient), "{transient}");
+        }
+        for mistake in ["23505", "23503", "42601", "42P01", "22P02"] {
+            assert!(!is_transient_sqlstate(mistake), "{mistake}");
+        }
+        for transient in ["5", "517", "6", "10", "3338", "13"] {
+            assert!(is_transient_sqlite_code(transient), "{transient}");
+        }
+        for mistake in ["1", "19", "2067", "787", "SQLITE"] {
+            assert!(!is_transient_sqlite_code(mistake), "{mistake}");
+        }
+    }
 }

@@ -54,6 +54,10 @@ pub enum Error {
     /// 405: the route exists but not with this method.
     #[error("this endpoint does not accept that HTTP method")]
     MethodNotAllowed,
+    /// 503 with `Retry-After`: the database is unreachable or overloaded. Never a 401, so a
+    /// client keeps its session and tries again; logged on the server.
+    #[error("the service is briefly unavailable; try again in a few seconds")]
+    Unavailable(#[source] sqlx::Error),
     /// 500: logged in full on the server; the client gets a fixed message.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -78,6 +82,7 @@ impl Error {
             Self::BadBody { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +102,7 @@ impl Error {
             Self::BadBody { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -104,8 +110,10 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Self::Internal(source) = &self {
-            tracing::error!(error = %source, "request failed");
+        match &self {
+            Self::Internal(source) => tracing::error!(error = %source, "request failed"),
+            Self::Unavailable(source) => tracing::warn!(error = %source, "database unavailable; answered 503"),
+            _ => {}
         }
         let field = match &self {
             Self::Validation { field, .. } => Some((*field).to_owned()),
@@ -123,6 +131,9 @@ impl IntoResponse for Error {
             }
             Self::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            Self::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
             }
             _ => {}
         }
@@ -147,8 +158,16 @@ impl From<JsonRejection> for Error {
     }
 }
 
+/// What a 503 asks the client to wait: long enough for a database failover or restart to
+/// make progress, short enough that nobody notices a brief blip.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
-        Self::internal(err)
+        if crate::db::is_unavailable(&err) {
+            Self::Unavailable(err)
+        } else {
+            Self::internal(err)
+        }
     }
 }

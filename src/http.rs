@@ -25,6 +25,7 @@ use crate::server::AppState;
 
 mod account;
 mod auth;
+mod health;
 mod keys;
 mod lab;
 mod me;
@@ -89,6 +90,8 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         // Counts requests, headless authentications and SQL statements per endpoint.
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .route(paths::METRICS, get(metrics::exposition))
+        .route(paths::HEALTHZ, get(health::healthz))
+        .route(paths::READYZ, get(health::readyz))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -3,13 +3,10 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use tracing_subscriber::EnvFilter;
-
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tokenpair=info")),
-        )
-        .init();
+    if let Err(err) = init_logging() {
+        eprintln!("tokenpair: {err}");
+        return std::process::ExitCode::FAILURE;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => serve().await,
@@ -23,6 +20,22 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to stdout through `tracing`: human-readable lines, or one JSON object per line
+/// with `LOG_FORMAT=json` for log collectors. `RUST_LOG` filters them (default `info`).
+#[cfg(feature = "ssr")]
+fn init_logging() -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match std::env::var("LOG_FORMAT").as_deref() {
+        Err(_) | Ok("text") => logs.init(),
+        Ok("json") => logs.json().init(),
+        Ok(other) => return Err(format!("LOG_FORMAT must be text or json, not {other:?}")),
+    }
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]

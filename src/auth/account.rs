@@ -70,7 +70,7 @@ pub async fn change_password(
     }
     let hash = state.passwords.hash(change.new_password).await?;
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = db::begin_write(&state.db).await?;
     db::users::set_password(&mut *tx, &who.sub, &hash, now).await?;
     db::sessions::reconfirm_password(&mut *tx, &who.sid, now).await?;
     let revoked =

@@ -100,9 +100,9 @@ pub struct Keys {
 impl Keys {
     /// Loads the keys, generating the first one if the database has none.
     pub async fn load_or_create(pool: &Pool) -> Result<Self, KeyError> {
-        if db::keys::all(pool).await?.is_empty() {
-            let kid = add_key(pool, unix_now()).await?;
-            tracing::info!(%kid, "generated the first Ed25519 signing key");
+        let first = NewKeyPair::generate()?;
+        if db::keys::insert_first(pool, first.row(unix_now())).await? {
+            tracing::info!(kid = %first.kid, "generated the first Ed25519 signing key");
         }
         let ring = KeyRing::load(pool).await?;
         if ring.signers.is_empty() {
@@ -135,25 +135,37 @@ impl Keys {
 pub async fn rotate(pool: &Pool, longest_token_lifetime: Duration) -> Result<(String, i64), KeyError> {
     let now = unix_now();
     let activates_at = now + ACTIVATION_DELAY.as_secs() as i64;
-    let kid = add_key(pool, activates_at).await?;
+    let pair = NewKeyPair::generate()?;
+    db::keys::insert_and_retire_older(pool, pair.row(activates_at)).await?;
+    let kid = pair.kid;
     let pruned = db::keys::delete_retired_before(pool, now - longest_token_lifetime.as_secs() as i64).await?;
     tracing::info!(%kid, activates_at, pruned, "rotated the signing key");
     Ok((kid, activates_at))
 }
 
-async fn add_key(pool: &Pool, activates_at: i64) -> Result<String, KeyError> {
-    let key = SigningKey::generate(&mut OsRng);
-    let kid = public_jwk(&key, None)?.thumbprint(ThumbprintHash::SHA256).map_err(encode_error)?;
-    let public_key = key.verifying_key().to_bytes();
-    let new_key = NewKey {
-        kid: &kid,
-        private_key: &key.to_bytes(),
-        public_key: &public_key,
-        now: unix_now(),
-        activates_at,
-    };
-    db::keys::insert_and_retire_older(pool, new_key).await?;
-    Ok(kid)
+/// A freshly generated key pair, named by its RFC 7638 thumbprint.
+struct NewKeyPair {
+    kid: String,
+    seed: [u8; 32],
+    public_key: [u8; 32],
+}
+
+impl NewKeyPair {
+    fn generate() -> Result<Self, KeyError> {
+        let key = SigningKey::generate(&mut OsRng);
+        let kid = public_jwk(&key, None)?.thumbprint(ThumbprintHash::SHA256).map_err(encode_error)?;
+        Ok(Self { kid, seed: key.to_bytes(), public_key: key.verifying_key().to_bytes() })
+    }
+
+    fn row(&self, activates_at: i64) -> NewKey<'_> {
+        NewKey {
+            kid: &self.kid,
+            private_key: &self.seed,
+            public_key: &self.public_key,
+            now: unix_now(),
+            activates_at,
+        }
+    }
 }
 
 fn encoding_key(key: &SigningKey) -> Result<EncodingKey, KeyError> {

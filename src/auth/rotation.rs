@@ -103,7 +103,7 @@ pub async fn rotate(
 ) -> Result<Outcome> {
     // From here to `commit` we hold SQLite's write lock; returning early drops `tx`, which
     // rolls back and releases it.
-    let mut tx = db::sessions::begin_rotation(pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let sid = presented.sid.as_str();
     let Some(session) = db::sessions::find_for_refresh(&mut tx, sid).await? else {
         return Ok(Outcome::Refused(Refusal::UnknownSession));

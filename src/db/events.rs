@@ -1,6 +1,6 @@
 //! Every query on `security_events`: the account history shown to its owner.
 
-use sqlx::SqliteExecutor;
+use sqlx::any::AnyExecutor;
 
 use super::{query, query_as, Pool};
 
@@ -14,10 +14,10 @@ pub struct NewEvent<'a> {
     pub now: i64,
 }
 
-pub async fn record(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(db: impl AnyExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO security_events (user_id, session_id, kind, detail, ip, user_agent, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(event.user_id)
     .bind(event.session_id)
@@ -46,7 +46,7 @@ pub struct EventRow {
 pub async fn recent_of_user(pool: &Pool, user_id: &str, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
     query_as(
         "SELECT id, session_id, kind, detail, ip, user_agent, created_at FROM security_events
-         WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+         WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)
@@ -63,7 +63,7 @@ pub async fn recent_of_session(
 ) -> Result<Vec<EventRow>, sqlx::Error> {
     query_as(
         "SELECT id, session_id, kind, detail, ip, user_agent, created_at FROM security_events
-         WHERE user_id = ? AND session_id = ? ORDER BY id DESC LIMIT ?",
+         WHERE user_id = $1 AND session_id = $2 ORDER BY id DESC LIMIT $3",
     )
     .bind(user_id)
     .bind(session_id)

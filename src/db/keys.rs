@@ -1,6 +1,6 @@
 //! Every query on `signing_keys`.
 
-use super::{query, query_as, Pool};
+use super::{query, query_as, query_scalar, Engine, Pool, Transaction};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct KeyRow {
@@ -29,30 +29,58 @@ pub struct NewKey<'a> {
     pub activates_at: i64,
 }
 
+/// Adds the first key, unless the database has one already: several instances starting at
+/// once against an empty database end up with exactly one key. Returns whether it was added.
+pub async fn insert_first(pool: &Pool, key: NewKey<'_>) -> Result<bool, sqlx::Error> {
+    let mut tx = begin_keys_write(pool).await?;
+    let existing: i64 = query_scalar("SELECT COUNT(*) FROM signing_keys").fetch_one(&mut *tx).await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    insert(&mut tx, &key).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Adds a key that signs from `activates_at` on, and retires the keys before it at that moment.
 pub async fn insert_and_retire_older(pool: &Pool, key: NewKey<'_>) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+    let mut tx = begin_keys_write(pool).await?;
+    query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(key.activates_at)
         .execute(&mut *tx)
         .await?;
+    insert(&mut tx, &key).await?;
+    tx.commit().await
+}
+
+/// A transaction in which writers of keys take turns (on PostgreSQL a table lock that
+/// readers do not wait for; on SQLite the write lock).
+async fn begin_keys_write(pool: &Pool) -> Result<Transaction, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
+    if Engine::of(&tx) == Engine::Postgres {
+        query("LOCK TABLE signing_keys IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+    }
+    Ok(tx)
+}
+
+async fn insert(tx: &mut Transaction, key: &NewKey<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO signing_keys (kid, private_key, public_key, created_at, activates_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(key.kid)
     .bind(key.private_key)
     .bind(key.public_key)
     .bind(key.now)
     .bind(key.activates_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// Deletes keys retired before `cutoff`: every token they signed has expired by then.
 pub async fn delete_retired_before(pool: &Pool, cutoff: i64) -> Result<u64, sqlx::Error> {
-    let result = query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?")
+    let result = query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1")
         .bind(cutoff)
         .execute(pool)
         .await?;

@@ -1,9 +1,12 @@
 //! Every query on `sessions` and `refresh_tokens`: one session per login, and the chain of
 //! refresh tokens it was issued.
 
-use sqlx::SqliteExecutor;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
-use super::{query, query_as, query_scalar, Pool, Transaction};
+use sqlx::any::AnyExecutor;
+
+use super::{query, query_as, query_scalar, Engine, Pool, Transaction};
 
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -23,7 +26,7 @@ pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
     query(
         "INSERT INTO sessions (id, user_id, current_jti, created_at, refreshed_at, expires_at,
                                max_expires_at, password_changed_at, user_agent, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(session.id)
     .bind(session.user_id)
@@ -51,7 +54,7 @@ async fn insert_token(
 ) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO refresh_tokens (jti, session_id, parent_jti, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(jti)
     .bind(session_id)
@@ -77,24 +80,24 @@ pub struct SessionForRefresh {
     pub user_password_changed_at: i64,
 }
 
-/// Starts a write transaction that holds SQLite's write lock from its first statement, so the
-/// read-decide-write of a rotation cannot interleave with another. Dropping it rolls back.
-pub async fn begin_rotation(pool: &Pool) -> Result<Transaction, sqlx::Error> {
-    pool.begin_with("BEGIN IMMEDIATE").await
-}
-
+/// Reads the session a refresh presents, in a transaction from [`super::begin_write`]. On PostgreSQL
+/// it locks the session's row until the transaction ends, so concurrent refreshes of one
+/// session take turns (SQLite's write lock already serialises them).
 pub async fn find_for_refresh(
     tx: &mut Transaction,
     session_id: &str,
 ) -> Result<Option<SessionForRefresh>, sqlx::Error> {
-    query_as(
-        "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
+    const SELECT: &str = "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
                 u.disabled_at AS user_disabled_at,
                 s.password_changed_at AS session_password_changed_at,
                 u.password_changed_at AS user_password_changed_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id = ?",
-    )
+         WHERE s.id = $1";
+    let sql = match Engine::of(tx) {
+        Engine::Sqlite => Cow::Borrowed(SELECT),
+        Engine::Postgres => Cow::Owned(format!("{SELECT} FOR UPDATE OF s")),
+    };
+    query_as(&sql)
     .bind(session_id)
     .fetch_optional(&mut **tx)
     .await
@@ -118,7 +121,7 @@ pub async fn find_token(
 ) -> Result<Option<TokenRow>, sqlx::Error> {
     query_as(
         "SELECT jti, parent_jti, issued_at, expires_at, rotated_at FROM refresh_tokens
-         WHERE jti = ? AND session_id = ?",
+         WHERE jti = $1 AND session_id = $2",
     )
     .bind(jti)
     .bind(session_id)
@@ -138,8 +141,8 @@ pub struct Rotation<'a> {
 /// rotation happen at most once. Returns whether it did.
 pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool, sqlx::Error> {
     let swapped = query(
-        "UPDATE sessions SET current_jti = ?, refreshed_at = ?, expires_at = ?
-         WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
+        "UPDATE sessions SET current_jti = $1, refreshed_at = $2, expires_at = $3
+         WHERE id = $4 AND current_jti = $5 AND revoked_at IS NULL",
     )
     .bind(rotation.new_jti)
     .bind(rotation.now)
@@ -153,7 +156,7 @@ pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool
     if !swapped {
         return Ok(false);
     }
-    query("UPDATE refresh_tokens SET rotated_at = ? WHERE jti = ?")
+    query("UPDATE refresh_tokens SET rotated_at = $1 WHERE jti = $2")
         .bind(rotation.now)
         .bind(rotation.presented_jti)
         .execute(&mut **tx)
@@ -165,13 +168,13 @@ pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool
 
 /// Revokes the session (idempotent: the first reason recorded stays). Returns whether it was live.
 pub async fn revoke(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     session_id: &str,
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let result =
-        query("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL")
+        query("UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
             .bind(now)
             .bind(reason)
             .bind(session_id)
@@ -182,15 +185,15 @@ pub async fn revoke(
 
 /// Revokes the user's live sessions except `keep`; returns the ids revoked.
 pub async fn revoke_all_of_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     user_id: &str,
     keep: Option<&str>,
     reason: &str,
     now: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     query_scalar(
-        "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
-         WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+         WHERE user_id = $3 AND revoked_at IS NULL AND id IS DISTINCT FROM $4
          RETURNING id",
     )
     .bind(now)
@@ -203,11 +206,11 @@ pub async fn revoke_all_of_user(
 
 /// Marks the session as vouched for by the user's current password (after a password change).
 pub async fn reconfirm_password(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     session_id: &str,
     password_changed_at: i64,
 ) -> Result<(), sqlx::Error> {
-    query("UPDATE sessions SET password_changed_at = ? WHERE id = ?")
+    query("UPDATE sessions SET password_changed_at = $1 WHERE id = $2")
         .bind(password_changed_at)
         .bind(session_id)
         .execute(db)
@@ -230,7 +233,7 @@ pub struct SessionRow {
 pub async fn live_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
     query_as(
         "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip FROM sessions
-         WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
          ORDER BY refreshed_at DESC, created_at DESC",
     )
     .bind(user_id)
@@ -248,8 +251,8 @@ pub async fn revoke_owned(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = query(
-        "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
-         WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+         WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(reason)
@@ -262,14 +265,30 @@ pub async fn revoke_owned(
 
 /// The session's rotation chain, oldest first, if the session belongs to `user_id`.
 pub async fn chain(pool: &Pool, user_id: &str, session_id: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
-    query_as(
+    let rows: Vec<TokenRow> = query_as(
         "SELECT t.jti, t.parent_jti, t.issued_at, t.expires_at, t.rotated_at
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-         WHERE t.session_id = ? AND s.user_id = ?
-         ORDER BY t.issued_at, t.rowid",
+         WHERE t.session_id = $1 AND s.user_id = $2
+         ORDER BY t.issued_at",
     )
     .bind(session_id)
     .bind(user_id)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(parents_first(rows))
+}
+
+/// Orders a chain by its links (several rotations can share one `issued_at` second): the
+/// first token, then its child, and so on. Rows off the chain, if any, keep their place after.
+fn parents_first(rows: Vec<TokenRow>) -> Vec<TokenRow> {
+    let mut ordered = Vec::with_capacity(rows.len());
+    let mut by_parent: HashMap<Option<String>, TokenRow> =
+        rows.into_iter().map(|row| (row.parent_jti.clone(), row)).collect();
+    let mut parent = None;
+    while let Some(row) = by_parent.remove(&parent) {
+        parent = Some(row.jti.clone());
+        ordered.push(row);
+    }
+    ordered.extend(by_parent.into_values());
+    ordered
 }

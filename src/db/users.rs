@@ -1,6 +1,6 @@
 //! Every query on `users`.
 
-use sqlx::SqliteExecutor;
+use sqlx::any::AnyExecutor;
 
 use super::{query, query_as, Pool};
 
@@ -23,7 +23,7 @@ pub struct NewUser<'a> {
 pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(user.id)
     .bind(user.email)
@@ -39,7 +39,7 @@ pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
 pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     query_as(
         "SELECT id, email, password_hash, password_changed_at FROM users
-         WHERE email = ? AND disabled_at IS NULL",
+         WHERE email = $1 AND disabled_at IS NULL",
     )
     .bind(email)
     .fetch_optional(pool)
@@ -50,7 +50,7 @@ pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<Us
 pub async fn find_enabled_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     query_as(
         "SELECT id, email, password_hash, password_changed_at FROM users
-         WHERE id = ? AND disabled_at IS NULL",
+         WHERE id = $1 AND disabled_at IS NULL",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -58,12 +58,12 @@ pub async fn find_enabled_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>
 }
 
 pub async fn set_password(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
+    query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now)
         .bind(id)
@@ -74,6 +74,6 @@ pub async fn set_password(
 
 /// Disables (or re-enables) the account; its sessions stop refreshing at the next attempt.
 pub async fn set_disabled(pool: &Pool, id: &str, disabled_at: Option<i64>) -> Result<(), sqlx::Error> {
-    query("UPDATE users SET disabled_at = ? WHERE id = ?").bind(disabled_at).bind(id).execute(pool).await?;
+    query("UPDATE users SET disabled_at = $1 WHERE id = $2").bind(disabled_at).bind(id).execute(pool).await?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
+use sqlx::migrate::MigrateDatabase;
 use tempfile::TempDir;
 use tokenpair::api::{paths, TokenResponse, CSRF_HEADER, CSRF_HEADER_VALUE};
 use tokenpair::config::Config;
@@ -18,7 +20,61 @@ pub struct TestApp {
     pub client: Client,
     /// A client that keeps no cookies, for requests that present exactly what the test says.
     pub plain: Client,
-    data: TempDir,
+    pub database: Arc<TestDatabase>,
+    settings: Vec<(String, String)>,
+}
+
+/// The variable naming a PostgreSQL server (e.g. `postgres://postgres@127.0.0.1:5432`). When it
+/// is set, every test gets a fresh database on that server instead of a SQLite file.
+pub const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
+
+/// One test's database: a SQLite file in a temporary folder, or a fresh PostgreSQL database
+/// that is dropped (and its connections ended) when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    /// The PostgreSQL server this database lives on, when it is one.
+    pub postgres_server: Option<String>,
+    _folder: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var(POSTGRES_VAR) {
+            Ok(server) if !server.is_empty() => {
+                let server = server.trim_end_matches('/').to_owned();
+                let url = format!("{server}/tokenpair_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::Postgres::create_database(&url).await.expect("create a PostgreSQL test database");
+                Self { url, postgres_server: Some(server), _folder: None }
+            }
+            _ => {
+                let folder = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}", folder.path().join("test.db").display());
+                Self { url, postgres_server: None, _folder: Some(folder) }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres_server.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if !self.is_postgres() {
+            return;
+        }
+        // Drop runs inside the test's runtime, which cannot block on a future: use a thread.
+        let url = self.url.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(sqlx::Postgres::force_drop_database(&url)).map_err(std::io::Error::other)
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test database {}", self.url);
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -34,17 +90,19 @@ const GENEROUS_LIMITS: [(&str, &str); 3] = [
 
 /// Starts the app with extra settings, e.g. `[("ACCESS_TOKEN_TTL", "2")]`.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
-    let data = tempfile::tempdir().expect("temporary folder");
-    let database_url = format!("sqlite://{}", data.path().join("test.db").display());
+    let settings = settings.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+    spawn_app_on(Arc::new(TestDatabase::new().await), settings).await
+}
+
+/// Starts the app on `database`: a new test's, or another running app's (a second instance,
+/// or the same one restarted).
+async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, String)>) -> TestApp {
     let config = Config::from_lookup(|name| {
         if name == "DATABASE_URL" {
-            return Some(database_url.clone());
+            return Some(database.url.clone());
         }
-        settings
-            .iter()
-            .chain(GENEROUS_LIMITS.iter())
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
+        let given = settings.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+        given.or_else(|| GENEROUS_LIMITS.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
     })
     .expect("valid test settings");
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
@@ -53,7 +111,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let app = router(state.clone());
     tokio::spawn(serve(listener, app, std::future::pending()));
-    TestApp { base: format!("http://{addr}"), state, client: browser(), plain: Client::new(), data }
+    TestApp { base: format!("http://{addr}"), state, client: browser(), plain: Client::new(), database, settings }
 }
 
 /// A client that stores and sends cookies the way a browser does.
@@ -66,9 +124,9 @@ pub fn unique_email() -> String {
 }
 
 impl TestApp {
-    /// The folder holding this app's database.
-    pub fn data_path(&self) -> &std::path::Path {
-        self.data.path()
+    /// Another instance of the app, with the same settings, sharing this one's database.
+    pub async fn another_instance(&self) -> TestApp {
+        spawn_app_on(Arc::clone(&self.database), self.settings.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {

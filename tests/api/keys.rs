@@ -59,12 +59,12 @@ async fn rotating_keeps_old_tokens_valid_and_new_tokens_use_the_new_key() {
         Some(old_kid.as_str())
     );
     // Make the new key active now, as if the delay had passed.
-    sqlx::query("UPDATE signing_keys SET activates_at = 0 WHERE kid = ?")
+    sqlx::query("UPDATE signing_keys SET activates_at = 0 WHERE kid = $1")
         .bind(&new_kid)
         .execute(&app.state.db)
         .await
         .expect("update");
-    sqlx::query("UPDATE signing_keys SET retired_at = 0 WHERE kid = ?")
+    sqlx::query("UPDATE signing_keys SET retired_at = 0 WHERE kid = $1")
         .bind(&old_kid)
         .execute(&app.state.db)
         .await
@@ -86,11 +86,10 @@ async fn rotating_keeps_old_tokens_valid_and_new_tokens_use_the_new_key() {
 #[tokio::test]
 async fn the_keys_rotate_subcommand_publishes_a_new_key_that_the_server_picks_up() {
     let app = spawn_app().await;
-    let database_url = format!("sqlite://{}", app.data_path().join("test.db").display());
 
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpair"))
         .args(["keys", "rotate"])
-        .env("DATABASE_URL", &database_url)
+        .env("DATABASE_URL", &app.database.url)
         .output()
         .expect("the binary runs");
 

@@ -78,12 +78,7 @@ async fn a_session_survives_a_restart_because_keys_are_kept_in_the_database() {
     let app = spawn_app().await;
     let (_, tokens) = app.registered_user().await;
     // A second server on the same database: a restart.
-    let config = tokenpair::config::Config::from_lookup(|name| {
-        (name == "DATABASE_URL").then(|| format!("sqlite://{}", app.data_path().join("test.db").display()))
-    })
-    .expect("config");
-    let options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
-    let restarted = tokenpair::server::AppState::new(&config, options).await.expect("restarts");
+    let restarted = app.another_instance().await;
 
-    assert!(restarted.tokens.verify_access(&tokens.access_token).is_ok(), "old tokens still verify");
+    assert!(restarted.state.tokens.verify_access(&tokens.access_token).is_ok(), "old tokens still verify");
 }

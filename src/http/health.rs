@@ -1,0 +1,31 @@
+//! Probes for a process manager or load balancer: `/healthz` (the process answers) and
+//! `/readyz` (it can reach the database, so logins and refreshes can work).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::db;
+use crate::error::{Error, Result};
+use crate::server::AppState;
+
+/// How long readiness waits for the database before it says "not ready".
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Liveness: 200 while the process serves requests. It does not touch the database, so an
+/// outage there never gets a healthy instance restarted.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "alive" }))
+}
+
+/// Readiness: 200 when the database answers; 503 `service_unavailable` with `Retry-After`
+/// when it does not (access tokens still verify meanwhile: `/api/me` needs no database).
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
+    match tokio::time::timeout(READY_TIMEOUT, db::ping(&state.db)).await {
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Err(err)) => Err(Error::Unavailable(err)),
+        Err(_elapsed) => Err(Error::Unavailable(sqlx::Error::PoolTimedOut)),
+    }
+}
