@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and HTTP integration tests, then Playwright in Chromium against
-# the real server. Installs whatever is missing first (see scripts/setup.sh).
+# Runs every test: Rust unit and HTTP integration tests (on SQLite, then on PostgreSQL when
+# TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432), then Playwright
+# in Chromium against the real server. Installs whatever is missing first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +10,15 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 scripts/setup.sh --test
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 
-step "Rust unit and integration tests (cargo test --features ssr)"
-cargo test --features ssr
+step "Rust unit and integration tests on SQLite (cargo test --features ssr)"
+env -u TEST_POSTGRES_URL cargo test --features ssr
+
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  step "integration tests on PostgreSQL at ${TEST_POSTGRES_URL} (a fresh database per test)"
+  cargo test --features ssr --test api
+else
+  step "PostgreSQL pass SKIPPED: set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432) to run it"
+fi
 
 step "building the app for the browser tests (cargo leptos build)"
 cargo leptos build

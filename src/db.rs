@@ -92,7 +92,18 @@ pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
         Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
         Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
     };
-    migrations.run(&pool).await.map_err(DbError::Migrate)?;
+    // On PostgreSQL concurrent starts take turns (sqlx holds an advisory lock). SQLite has no
+    // such lock: a process starting at the same moment may apply a migration between our check
+    // and our attempt, which then fails. Each migration commits whole, so a failure caused by
+    // another process means it made progress: look again, once per migration at most.
+    let mut attempts_left = if engine == Engine::Sqlite { migrations.iter().count() } else { 0 };
+    while let Err(err) = migrations.run(&pool).await {
+        if attempts_left == 0 {
+            return Err(DbError::Migrate(err));
+        }
+        attempts_left -= 1;
+        tracing::info!(error = %err, "a migration raced another process; checking again");
+    }
     Ok(pool)
 }
 

@@ -112,7 +112,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match &self {
             Self::Internal(source) => tracing::error!(error = %source, "request failed"),
-            Self::Unavailable(source) => tracing::warn!(error = %source, "database unavailable; answered 503"),
+            Self::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable; answered 503")
+            }
             _ => {}
         }
         let field = match &self {

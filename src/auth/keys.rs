@@ -24,6 +24,9 @@ pub const ACTIVATION_DELAY: Duration = Duration::from_secs(60);
 /// How often a running server reloads the ring from the database.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(15);
 
+// Every instance must have reloaded (with a reload to spare) before a new key starts signing.
+const _: () = assert!(2 * RELOAD_INTERVAL.as_secs() < ACTIVATION_DELAY.as_secs());
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("cannot read or store signing keys: {0}")]

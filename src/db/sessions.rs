@@ -87,7 +87,8 @@ pub async fn find_for_refresh(
     tx: &mut Transaction,
     session_id: &str,
 ) -> Result<Option<SessionForRefresh>, sqlx::Error> {
-    const SELECT: &str = "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
+    const SELECT: &str =
+        "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
                 u.disabled_at AS user_disabled_at,
                 s.password_changed_at AS session_password_changed_at,
                 u.password_changed_at AS user_password_changed_at
@@ -97,10 +98,7 @@ pub async fn find_for_refresh(
         Engine::Sqlite => Cow::Borrowed(SELECT),
         Engine::Postgres => Cow::Owned(format!("{SELECT} FOR UPDATE OF s")),
     };
-    query_as(&sql)
-    .bind(session_id)
-    .fetch_optional(&mut **tx)
-    .await
+    query_as(&sql).bind(session_id).fetch_optional(&mut **tx).await
 }
 
 /// One link of a session's rotation chain.
@@ -173,13 +171,14 @@ pub async fn revoke(
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result =
-        query("UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(reason)
-            .bind(session_id)
-            .execute(db)
-            .await?;
+    let result = query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(session_id)
+    .execute(db)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 

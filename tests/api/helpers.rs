@@ -82,7 +82,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Rate limits high enough that only the rate-limit tests meet them.
-const GENEROUS_LIMITS: [(&str, &str); 3] = [
+pub const GENEROUS_LIMITS: [(&str, &str); 3] = [
     ("LOGIN_RATE_LIMIT", "100000/1m"),
     ("LOGIN_ACCOUNT_RATE_LIMIT", "100000/1m"),
     ("REFRESH_RATE_LIMIT", "100000/1m"),
@@ -90,19 +90,24 @@ const GENEROUS_LIMITS: [(&str, &str); 3] = [
 
 /// Starts the app with extra settings, e.g. `[("ACCESS_TOKEN_TTL", "2")]`.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
-    let settings = settings.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
-    spawn_app_on(Arc::new(TestDatabase::new().await), settings).await
+    spawn_app_on(Arc::new(TestDatabase::new().await), owned(settings)).await
+}
+
+pub fn owned(settings: &[(&str, &str)]) -> Vec<(String, String)> {
+    settings.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect()
 }
 
 /// Starts the app on `database`: a new test's, or another running app's (a second instance,
-/// or the same one restarted).
-async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, String)>) -> TestApp {
+/// or the same one restarted). A `DATABASE_URL` among `settings` reaches the database another
+/// way (through a proxy, say).
+pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, String)>) -> TestApp {
     let config = Config::from_lookup(|name| {
-        if name == "DATABASE_URL" {
-            return Some(database.url.clone());
-        }
         let given = settings.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
-        given.or_else(|| GENEROUS_LIMITS.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
+        let default = || match name {
+            "DATABASE_URL" => Some(database.url.clone()),
+            _ => GENEROUS_LIMITS.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()),
+        };
+        given.or_else(default)
     })
     .expect("valid test settings");
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
@@ -111,7 +116,14 @@ async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, String
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let app = router(state.clone());
     tokio::spawn(serve(listener, app, std::future::pending()));
-    TestApp { base: format!("http://{addr}"), state, client: browser(), plain: Client::new(), database, settings }
+    TestApp {
+        base: format!("http://{addr}"),
+        state,
+        client: browser(),
+        plain: Client::new(),
+        database,
+        settings,
+    }
 }
 
 /// A client that stores and sends cookies the way a browser does.
@@ -191,6 +203,17 @@ impl TestApp {
 
     pub async fn me(&self, access_token: &str) -> Response {
         self.client.get(self.url(paths::ME)).bearer_auth(access_token).send().await.expect("request sent")
+    }
+}
+
+/// Makes key `kid` sign from now on and retires the others, as if its activation delay had
+/// passed (the test edits the database directly; instances see it at their next reload).
+pub async fn activate_key_now(app: &TestApp, kid: &str) {
+    for (sql, what) in [
+        ("UPDATE signing_keys SET activates_at = 0 WHERE kid = $1", "activate the new key"),
+        ("UPDATE signing_keys SET retired_at = 0 WHERE kid <> $1", "retire the others"),
+    ] {
+        sqlx::query(sql).bind(kid).execute(&app.state.db).await.expect(what);
     }
 }
 

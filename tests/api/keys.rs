@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokenpair::auth::keys;
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{activate_key_now, spawn_app, PASSWORD};
 
 async fn jwks(app: &crate::helpers::TestApp) -> Value {
     let response = app.client.get(app.url("/.well-known/jwks.json")).send().await.expect("sent");
@@ -59,16 +59,7 @@ async fn rotating_keeps_old_tokens_valid_and_new_tokens_use_the_new_key() {
         Some(old_kid.as_str())
     );
     // Make the new key active now, as if the delay had passed.
-    sqlx::query("UPDATE signing_keys SET activates_at = 0 WHERE kid = $1")
-        .bind(&new_kid)
-        .execute(&app.state.db)
-        .await
-        .expect("update");
-    sqlx::query("UPDATE signing_keys SET retired_at = 0 WHERE kid = $1")
-        .bind(&old_kid)
-        .execute(&app.state.db)
-        .await
-        .expect("update");
+    activate_key_now(&app, &new_kid).await;
     app.state.tokens.keys.reload(&app.state.db).await.expect("reloaded");
 
     let after: tokenpair::api::TokenResponse =

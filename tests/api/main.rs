@@ -1,12 +1,17 @@
-//! Integration tests: the real app on 127.0.0.1:0 with a fresh SQLite database per test,
-//! spoken to over HTTP with a cookie-aware client.
+//! Integration tests: the real app on 127.0.0.1:0 with a fresh database per test, spoken to
+//! over HTTP with a cookie-aware client. A SQLite file by default; with `TEST_POSTGRES_URL` set
+//! (a server, e.g. `postgres://postgres@127.0.0.1:5432`), a new PostgreSQL database per test,
+//! dropped afterwards. `scripts/test.sh` runs both passes.
 
 mod helpers;
+mod support;
 
 mod cookie;
 mod csrf;
+mod faults;
 mod forged;
 mod headers;
+mod instances;
 mod keys;
 mod lab;
 mod login;

@@ -1,0 +1,220 @@
+//! Faults survived without logging anyone out: the database going away and coming back, a
+//! crash in the middle of a burst of refreshes, and a graceful shutdown.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+use sqlx::Connection;
+use tokenpair::api::{paths, TokenResponse, CSRF_HEADER, CSRF_HEADER_VALUE};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{
+    assert_error, owned, refresh_set_cookie, refresh_token_of, spawn_app_on, unique_email, TestApp,
+    TestDatabase, COOKIE_NAME, PASSWORD,
+};
+use crate::support::{CuttableProxy, ServerProcess};
+
+async fn status_of(client: &Client, url: String) -> StatusCode {
+    client.get(url).send().await.expect("sent").status()
+}
+
+/// A 503 that tells the client to come back, and leaves its refresh cookie alone.
+async fn assert_unavailable(response: reqwest::Response) {
+    assert!(response.headers().contains_key(reqwest::header::RETRY_AFTER), "Retry-After on a 503");
+    assert!(refresh_set_cookie(&response).is_none(), "the cookie is neither rotated nor cleared");
+    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+}
+
+#[tokio::test]
+async fn a_postgres_outage_answers_503_keeps_access_tokens_working_and_recovers_by_itself() {
+    let database = Arc::new(TestDatabase::new().await);
+    let Some(server) = database.postgres_server.clone() else {
+        eprintln!("skipped: the network outage needs PostgreSQL (set TEST_POSTGRES_URL)");
+        return;
+    };
+    let upstream = tokio::net::lookup_host(server.rsplit('@').next().expect("host:port"))
+        .await
+        .expect("resolve the server")
+        .next()
+        .expect("an address");
+    let proxy = CuttableProxy::start(upstream).await;
+    let through_proxy = database.url.replace(&upstream.to_string(), &proxy.addr.to_string());
+    assert_ne!(through_proxy, database.url, "the app connects through the proxy");
+    let app = spawn_app_on(Arc::clone(&database), owned(&[("DATABASE_URL", &through_proxy)])).await;
+    let (email, tokens) = app.registered_user().await;
+
+    proxy.cut();
+    assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::OK, "headless: no database needed");
+    assert_unavailable(app.refresh_with(&app.client).await).await;
+    assert_unavailable(app.login_with(&app.plain, &email, PASSWORD).await).await;
+    assert_eq!(status_of(&app.plain, app.url(paths::READYZ)).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(status_of(&app.plain, app.url(paths::HEALTHZ)).await, StatusCode::OK);
+
+    proxy.restore();
+    wait_until_ready(&app).await;
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK, "the same cookie still works");
+    assert_eq!(app.login_with(&app.plain, &email, PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_sqlite_database_locked_by_another_writer_answers_503_not_401() {
+    let database = Arc::new(TestDatabase::new().await);
+    if database.is_postgres() {
+        eprintln!("skipped: SQLite's write lock is tested in the SQLite pass");
+        return;
+    }
+    let app = spawn_app_on(Arc::clone(&database), owned(&[])).await;
+    let (_, tokens) = app.registered_user().await;
+    // Another process (a backup, a migration) holds the write lock past the busy timeout.
+    let mut other = sqlx::SqliteConnection::connect(&database.url).await.expect("another connection");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
+
+    assert_unavailable(app.refresh_with(&app.client).await).await;
+    assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::OK);
+
+    sqlx::query("ROLLBACK").execute(&mut other).await.expect("let go");
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK, "nobody was logged out");
+}
+
+async fn wait_until_ready(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_of(&app.plain, app.url(paths::READYZ)).await != StatusCode::OK {
+        assert!(Instant::now() < deadline, "not ready again within 20 s of the database coming back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+type Confirmed = Arc<std::sync::Mutex<HashMap<usize, String>>>;
+
+/// Refreshes one session over and over, remembering the last token the server confirmed;
+/// returns how many rotations it saw confirmed.
+async fn keep_refreshing(
+    client: Client,
+    server: String,
+    mut token: String,
+    confirmed: Confirmed,
+    id: usize,
+) -> usize {
+    let mut rotations = 0;
+    loop {
+        let sent = client
+            .post(format!("{server}{}", paths::REFRESH))
+            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+            .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={token}"))
+            .send()
+            .await;
+        let Ok(response) = sent else { return rotations };
+        let Some(next) = refresh_token_of(&response).filter(|_| response.status() == StatusCode::OK) else {
+            return rotations;
+        };
+        if response.bytes().await.is_err() {
+            return rotations;
+        }
+        token = next;
+        rotations += 1;
+        confirmed.lock().expect("lock").insert(id, token.clone());
+    }
+}
+
+#[tokio::test]
+async fn kill_9_during_a_burst_of_refreshes_loses_no_committed_rotation() {
+    const SESSIONS: usize = 20;
+    let database = TestDatabase::new().await;
+    let server = ServerProcess::start(&database.url).await;
+    let client = Client::new();
+    let mut users = Vec::new();
+    let confirmed = Arc::new(std::sync::Mutex::new(HashMap::new()));
+    for id in 0..SESSIONS {
+        let email = unique_email();
+        let body = json!({ "email": email, "password": PASSWORD });
+        let response = client.post(server.url(paths::REGISTER)).json(&body).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let token = refresh_token_of(&response).expect("cookie");
+        let access: TokenResponse = response.json().await.expect("tokens");
+        confirmed.lock().expect("lock").insert(id, token);
+        users.push(access.access_token);
+    }
+    let start: Vec<String> = (0..SESSIONS).map(|id| confirmed.lock().expect("lock")[&id].clone()).collect();
+    let burst: Vec<_> = start
+        .into_iter()
+        .enumerate()
+        .map(|(id, token)| {
+            tokio::spawn(keep_refreshing(
+                client.clone(),
+                server.base.clone(),
+                token,
+                Arc::clone(&confirmed),
+                id,
+            ))
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut server = server;
+    server.signal("KILL");
+    server.wait_for_exit(Duration::from_secs(10)).await;
+    let rotations: usize =
+        futures::future::join_all(burst).await.into_iter().map(|done| done.unwrap_or(0)).sum();
+    eprintln!("{rotations} rotations confirmed before kill -9");
+    assert!(rotations >= SESSIONS, "the burst rotated every session at least once on average ({rotations})");
+    let restarted = ServerProcess::start(&database.url).await;
+
+    let confirmed = confirmed.lock().expect("lock").clone();
+    for (id, token) in confirmed {
+        let response = client
+            .post(restarted.url(paths::REFRESH))
+            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+            .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={token}"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "session {id}: the last confirmed refresh token still works"
+        );
+        let sessions =
+            client.get(restarted.url(paths::SESSIONS)).bearer_auth(&users[id]).send().await.expect("sent");
+        let listed: serde_json::Value = sessions.json().await.expect("sessions");
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "session {id} is still there: {listed}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_request_in_flight_finish_and_refuses_new_connections() {
+    let database = TestDatabase::new().await;
+    let mut server = ServerProcess::start(&database.url).await;
+    let email = unique_email();
+    let client = Client::new();
+    let body = json!({ "email": email, "password": PASSWORD });
+    let registered = client.post(server.url(paths::REGISTER)).json(&body).send().await.expect("sent");
+    assert_eq!(registered.status(), StatusCode::CREATED);
+
+    // A login whose body is still on its way when the signal arrives.
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut in_flight = TcpStream::connect(&address).await.expect("connect");
+    let body = body.to_string();
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first_half}",
+        paths::LOGIN,
+        body.len()
+    );
+    in_flight.write_all(head.as_bytes()).await.expect("send the first half");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    assert!(TcpStream::connect(&address).await.is_err(), "new connections are refused while shutting down");
+    in_flight.write_all(second_half.as_bytes()).await.expect("send the rest");
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).await.expect("read the answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "the in-flight login completed: {answer}");
+    assert!(answer.contains("access_token"));
+    let status = server.wait_for_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "a clean exit: {status}");
+}
