@@ -218,3 +218,31 @@ async fn sigterm_lets_the_request_in_flight_finish_and_refuses_new_connections()
     let status = server.wait_for_exit(Duration::from_secs(10)).await;
     assert!(status.success(), "a clean exit: {status}");
 }
+
+#[tokio::test]
+async fn log_format_json_writes_one_json_object_per_line() {
+    let database = TestDatabase::new().await;
+    let settings = [("LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+    let mut server = ServerProcess::start_with(&database.url, &settings, std::process::Stdio::piped()).await;
+    server.signal("TERM");
+    server.wait_for_exit(Duration::from_secs(10)).await;
+
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut server.child.stdout.take().expect("stdout"), &mut logs).expect("logs");
+    let lines: Vec<serde_json::Value> =
+        logs.lines().map(|line| serde_json::from_str(line).expect("each line is JSON")).collect();
+    assert!(lines
+        .iter()
+        .any(|line| line["fields"]["message"].as_str().is_some_and(|m| m.starts_with("listening on"))));
+    assert!(lines.iter().all(|line| line["level"].is_string() && line["timestamp"].is_string()), "{logs}");
+}
+
+#[tokio::test]
+async fn an_unknown_log_format_is_refused_at_start() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpair"))
+        .env("LOG_FORMAT", "xml")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("LOG_FORMAT must be text or json"));
+}

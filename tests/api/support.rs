@@ -19,14 +19,19 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `tokenpair` on `database_url` and waits until `/healthz` answers.
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[("RUST_LOG", "warn")], Stdio::null()).await
+    }
+
+    /// Starts it with extra environment and its logs (stdout) going to `logs`.
+    pub async fn start_with(database_url: &str, settings: &[(&str, &str)], logs: Stdio) -> Self {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_tokenpair"))
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_OUTPUT_NAME", "tokenpair")
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
             .envs(GENEROUS_LIMITS)
-            .stdout(Stdio::null())
+            .envs(settings.iter().copied())
+            .stdout(logs)
             .spawn()
             .expect("the tokenpair binary starts");
         let server = Self { base: format!("http://127.0.0.1:{port}"), child };
