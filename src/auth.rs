@@ -24,6 +24,7 @@ pub mod limits;
 pub mod password;
 pub mod rotation;
 pub mod tokens;
+pub mod verified;
 
 /// Seconds since the Unix epoch: the one clock every token and row uses.
 pub fn unix_now() -> i64 {

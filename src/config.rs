@@ -24,6 +24,9 @@ pub struct Config {
     pub login_per_ip: RateLimit,
     pub login_per_account: RateLimit,
     pub refresh_per_ip: RateLimit,
+    /// `VERIFIED_TOKEN_CACHE`: how many already-verified access tokens to remember, so a
+    /// repeat request skips the signature check (0 turns the cache off).
+    pub verified_token_cache: usize,
     /// `TOKENPAIR_LAB=1`: the attack lab's extra endpoints (copying the HttpOnly cookie,
     /// replaying a token, forging tokens, a foreign-origin page). Refused unless the server
     /// listens on a loopback address, so it cannot be switched on in a deployment by accident.
@@ -78,6 +81,12 @@ impl Config {
             login_per_ip: rate("LOGIN_RATE_LIMIT", "20/1m")?,
             login_per_account: rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
             refresh_per_ip: rate("REFRESH_RATE_LIMIT", "120/1m")?,
+            verified_token_cache: read("VERIFIED_TOKEN_CACHE", "10000").trim().parse().map_err(|_| {
+                ConfigError {
+                    name: "VERIFIED_TOKEN_CACHE",
+                    problem: "must be a whole number of tokens (0 turns the cache off)".into(),
+                }
+            })?,
             lab: matches!(lookup("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
         };
         let site_addr = read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR);

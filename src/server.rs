@@ -73,7 +73,7 @@ async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(RELOAD_INTERVAL);
     loop {
         every.tick().await;
-        if let Err(err) = state.tokens.keys.reload(&state.db).await {
+        if let Err(err) = state.tokens.reload_keys(&state.db).await {
             tracing::warn!(error = %err, "could not reload signing keys; keeping the current ones");
         }
         state.limits.forget_idle();

@@ -1,6 +1,8 @@
 //! `AuthUser`: the extractor that makes a handler require a valid access token. It reads the
 //! `Authorization: Bearer` header and verifies the JWT alone, with no database query.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::headers::authorization::Bearer;
@@ -11,8 +13,8 @@ use super::tokens::AccessClaims;
 use crate::error::Error;
 use crate::server::AppState;
 
-/// The verified claims of the request's access token.
-pub struct AuthUser(pub AccessClaims);
+/// The verified claims of the request's access token (shared with the verified-token cache).
+pub struct AuthUser(pub Arc<AccessClaims>);
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Error;

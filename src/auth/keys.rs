@@ -95,6 +95,12 @@ impl KeyRing {
     }
 }
 
+/// What a reload changed.
+pub struct Reloaded {
+    /// A key that verified tokens before is gone.
+    pub removed_any: bool,
+}
+
 /// The shared, reloadable key ring.
 pub struct Keys {
     ring: RwLock<Arc<KeyRing>>,
@@ -123,13 +129,15 @@ impl Keys {
     }
 
     /// Re-reads the keys from the database (another instance or the CLI may have rotated).
-    pub async fn reload(&self, pool: &Pool) -> Result<(), KeyError> {
+    pub async fn reload(&self, pool: &Pool) -> Result<Reloaded, KeyError> {
         let fresh = Arc::new(KeyRing::load(pool).await?);
-        match self.ring.write() {
-            Ok(mut ring) => *ring = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
-        Ok(())
+        let previous = match self.ring.write() {
+            Ok(mut ring) => std::mem::replace(&mut *ring, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        let current = self.ring();
+        let removed_any = previous.verifying.keys().any(|kid| current.verifier(kid).is_none());
+        Ok(Reloaded { removed_any })
     }
 }
 

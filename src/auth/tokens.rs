@@ -2,14 +2,17 @@
 //! left to library defaults: EdDSA only, the `typ` of the kind expected, a known `kid`, our
 //! issuer and audience, `exp` and `nbf` with a small leeway, and a size cap before any parsing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::keys::Keys;
+use super::keys::{KeyError, Keys};
+use super::verified::{Lookup, VerifiedTokens};
 use crate::config::Config;
+use crate::db::Pool;
 
 pub const ISSUER: &str = "tokenpair";
 pub const AUDIENCE: &str = "tokenpair";
@@ -88,6 +91,7 @@ pub enum Rejected {
 
 pub struct Tokens {
     pub keys: Keys,
+    verified: VerifiedTokens,
     validation: Validation,
     /// The same checks without `exp`: for the expired access token a refresh may carry.
     validation_ignoring_expiry: Validation,
@@ -108,6 +112,7 @@ impl Tokens {
         validation_ignoring_expiry.validate_exp = false;
         Self {
             keys,
+            verified: VerifiedTokens::new(config.verified_token_cache, LEEWAY_SECS as i64),
             validation,
             validation_ignoring_expiry,
             access_ttl: config.access_token_ttl,
@@ -145,8 +150,30 @@ impl Tokens {
         Ok(Signed { token, jti: claims.jti.clone(), expires_at: claims.exp })
     }
 
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, Rejected> {
-        self.verify(token, ACCESS_TYP)
+    /// Verifies an access token, or finds it among those verified before (see `verified.rs`).
+    pub fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, Rejected> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Rejected::TooLong);
+        }
+        let remember = match self.verified.get(token, super::unix_now()) {
+            Lookup::Hit(claims) => return Ok(claims),
+            Lookup::Miss(key) => Some(key),
+            Lookup::Off => None,
+        };
+        let claims = Arc::new(self.verify(token, ACCESS_TYP)?);
+        if let Some(key) = remember {
+            self.verified.insert(key, Arc::clone(&claims));
+        }
+        Ok(claims)
+    }
+
+    /// Re-reads the key ring from the database; if a key that verified tokens is gone (it was
+    /// revoked, or pruned after its tokens expired), forgets every verified token.
+    pub async fn reload_keys(&self, pool: &Pool) -> Result<(), KeyError> {
+        if self.keys.reload(pool).await?.removed_any {
+            self.verified.clear();
+        }
+        Ok(())
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, Rejected> {

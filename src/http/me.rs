@@ -11,5 +11,5 @@ use crate::auth::extract::AuthUser;
     (status = 401, description = "invalid_token, with WWW-Authenticate", body = ErrorBody),
 ))]
 pub async fn me(AuthUser(claims): AuthUser) -> Json<Me> {
-    Json(Me { id: claims.sub, email: claims.email, session_id: claims.sid })
+    Json(Me { id: claims.sub.clone(), email: claims.email.clone(), session_id: claims.sid.clone() })
 }

@@ -1,11 +1,13 @@
+use std::time::Duration;
+
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use tokenpair::auth::unix_now;
+use tokenpair::auth::{keys, unix_now};
 
-use crate::helpers::{assert_error, refresh_token_of, spawn_app, PASSWORD};
+use crate::helpers::{activate_key_now, assert_error, refresh_token_of, spawn_app, spawn_app_with, PASSWORD};
 
 async fn assert_invalid_token(response: Response) {
     assert_eq!(
@@ -115,4 +117,36 @@ fn base64_url(bytes: &[u8]) -> String {
 fn base64_url_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).expect("base64url")
+}
+
+/// Verified tokens are remembered (`src/auth/verified.rs`); none of that may extend a token.
+#[tokio::test]
+async fn a_token_verified_while_valid_is_still_refused_once_expired() {
+    let app = spawn_app_with(&[("ACCESS_TOKEN_TTL", "1")]).await;
+    let (_, tokens) = app.registered_user().await;
+    assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::OK, "verified and remembered");
+
+    // exp is one second after issue; the leeway for clock skew is five more.
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+
+    assert_invalid_token(app.me(&tokens.access_token).await).await;
+}
+
+#[tokio::test]
+async fn a_remembered_token_stops_working_when_its_signing_key_is_revoked() {
+    let app = spawn_app().await;
+    let (_, tokens) = app.registered_user().await;
+    assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::OK, "verified and remembered");
+    let old_kid = jsonwebtoken::decode_header(&tokens.access_token).expect("header").kid.expect("kid");
+    let (new_kid, _) = keys::rotate(&app.state.db, Duration::from_secs(604_800)).await.expect("rotated");
+    activate_key_now(&app, &new_kid).await;
+
+    sqlx::query("DELETE FROM signing_keys WHERE kid = $1")
+        .bind(&old_kid)
+        .execute(&app.state.db)
+        .await
+        .expect("revoked");
+    app.state.tokens.reload_keys(&app.state.db).await.expect("reloaded");
+
+    assert_invalid_token(app.me(&tokens.access_token).await).await;
 }
