@@ -25,6 +25,8 @@ use crate::server::AppState;
 
 mod account;
 mod auth;
+#[cfg(feature = "bench")]
+mod bench;
 mod health;
 mod keys;
 mod lab;
@@ -85,6 +87,8 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(bearer)
         .split_for_parts();
     let document = openapi.clone();
+    #[cfg(feature = "bench")]
+    let router = router.merge(bench::routes());
     let router = router
         .route(paths::OPENAPI, get(move || async move { Json(document) }))
         // Counts requests, headless authentications and SQL statements per endpoint.
