@@ -122,6 +122,25 @@ impl Server {
         Ok((field("VmRSS:"), field("VmHWM:")))
     }
 
+    /// CPU time of the database server, when it is another process (PostgreSQL's backends).
+    fn database_cpu_time(&self) -> Duration {
+        if self.name != "postgres" {
+            return Duration::ZERO;
+        }
+        let mut ticks = 0u64;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else { continue };
+            if name != "postgres" {
+                continue;
+            }
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            ticks += fields.get(11).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+            ticks += fields.get(12).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        }
+        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+    }
+
     fn reset_peak(&self) {
         // "5" resets the peak resident set size (VmHWM) to the current one.
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
@@ -198,6 +217,8 @@ struct Sample {
     requests: u64,
     errors: u64,
     cpu_us_per_request: f64,
+    /// PostgreSQL's own CPU per request (its backends are other processes); 0 on SQLite.
+    database_cpu_us_per_request: f64,
     requests_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -209,12 +230,14 @@ struct Sample {
 async fn load(client: &Client, server: &Server, work: Vec<Work>, length: Duration) -> Result<(Sample, Vec<Work>), Failure> {
     server.reset_peak();
     let cpu_before = server.cpu_time()?;
+    let database_before = server.database_cpu_time();
     let started = Instant::now();
     let deadline = started + length;
     let connections = work.into_iter().map(|work| connection(client.clone(), server.base.clone(), work, deadline));
     let results = futures::future::join_all(connections).await;
     let elapsed = started.elapsed();
     let cpu = server.cpu_time()? - cpu_before;
+    let database_cpu = server.database_cpu_time().saturating_sub(database_before);
     let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut errors = 0;
     let mut after = Vec::new();
@@ -228,6 +251,7 @@ async fn load(client: &Client, server: &Server, work: Vec<Work>, length: Duratio
         requests,
         errors,
         cpu_us_per_request: cpu.as_secs_f64() * 1e6 / requests.max(1) as f64,
+        database_cpu_us_per_request: database_cpu.as_secs_f64() * 1e6 / requests.max(1) as f64,
         requests_per_second: requests as f64 / elapsed.as_secs_f64(),
         p50_ms: latencies.value_at_quantile(0.50) as f64 / 1000.0,
         p99_ms: latencies.value_at_quantile(0.99) as f64 / 1000.0,
@@ -292,6 +316,7 @@ fn summarise(samples: &[Sample]) -> Value {
         "requests": samples.iter().map(|s| s.requests).sum::<u64>(),
         "errors": samples.iter().map(|s| s.errors).sum::<u64>(),
         "cpu_us_per_request": round(pick(|s| s.cpu_us_per_request), 1),
+        "database_cpu_us_per_request": round(pick(|s| s.database_cpu_us_per_request), 1),
         "requests_per_second": round(pick(|s| s.requests_per_second), 0),
         "p50_ms": round(pick(|s| s.p50_ms), 3),
         "p99_ms": round(pick(|s| s.p99_ms), 3),
@@ -474,12 +499,19 @@ fn goals(report: &Value) -> Value {
 
 /// The results as a Markdown table, for the README.
 fn table(report: &Value) -> String {
-    let mut out = String::from("| endpoint | server CPU µs/request | requests/s | p50 ms | p99 ms | peak RSS MB |\n|---|---:|---:|---:|---:|---:|\n");
+    let mut out = String::from(
+        "| endpoint | server CPU µs/request | + PostgreSQL's CPU | requests/s | p50 ms | p99 ms | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
     if let Some(phases) = report["phases"].as_object() {
         for (name, p) in phases {
             out += &format!(
-                "| {name} | {} | {} | {} | {} | {} |\n",
-                p["cpu_us_per_request"], p["requests_per_second"], p["p50_ms"], p["p99_ms"], p["peak_rss_mb"]
+                "| {name} | {} | {} | {} | {} | {} | {} |\n",
+                p["cpu_us_per_request"],
+                if p["database_cpu_us_per_request"].as_f64() > Some(0.0) { p["database_cpu_us_per_request"].to_string() } else { "–".into() },
+                p["requests_per_second"],
+                p["p50_ms"],
+                p["p99_ms"],
+                p["peak_rss_mb"]
             );
         }
     }
