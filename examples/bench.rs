@@ -39,8 +39,15 @@ struct Settings {
 
 fn settings() -> Result<Settings, Failure> {
     let mut args = std::env::args().skip(1);
-    let server_binary = args.next().ok_or("usage: bench <server-binary> [--rounds N] [--seconds S] [--postgres URL]")?;
-    let mut settings = Settings { server_binary, rounds: 5, phase: Duration::from_secs(4), postgres: None, client_results: None };
+    let server_binary =
+        args.next().ok_or("usage: bench <server-binary> [--rounds N] [--seconds S] [--postgres URL]")?;
+    let mut settings = Settings {
+        server_binary,
+        rounds: 5,
+        phase: Duration::from_secs(4),
+        postgres: None,
+        client_results: None,
+    };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
@@ -64,7 +71,12 @@ struct Server {
 }
 
 impl Server {
-    async fn start(name: &'static str, binary: &str, database_url: &str, env: &[(&str, &str)]) -> Result<Self, Failure> {
+    async fn start(
+        name: &'static str,
+        binary: &str,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Self, Failure> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut command = if two_cpus() {
             let mut pinned = Command::new("taskset");
@@ -130,7 +142,9 @@ impl Server {
         let mut ticks = 0u64;
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-            let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else { continue };
+            let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
+                continue;
+            };
             if name != "postgres" {
                 continue;
             }
@@ -205,10 +219,17 @@ fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
 /// What one connection sends, again and again.
 #[derive(Clone)]
 enum Work {
-    Get { path: &'static str, bearer: Option<String> },
+    Get {
+        path: &'static str,
+        bearer: Option<String>,
+    },
     /// Refreshes its own session, carrying each new cookie into the next request.
-    Refresh { cookie: String },
-    Login { body: Value },
+    Refresh {
+        cookie: String,
+    },
+    Login {
+        body: Value,
+    },
 }
 
 /// What one phase measured.
@@ -227,13 +248,19 @@ struct Sample {
 
 /// Runs `work` (one entry per connection) against `server` for `length`; returns what was
 /// measured and each connection's work as it ended (a refresh carries its latest cookie on).
-async fn load(client: &Client, server: &Server, work: Vec<Work>, length: Duration) -> Result<(Sample, Vec<Work>), Failure> {
+async fn load(
+    client: &Client,
+    server: &Server,
+    work: Vec<Work>,
+    length: Duration,
+) -> Result<(Sample, Vec<Work>), Failure> {
     server.reset_peak();
     let cpu_before = server.cpu_time()?;
     let database_before = server.database_cpu_time();
     let started = Instant::now();
     let deadline = started + length;
-    let connections = work.into_iter().map(|work| connection(client.clone(), server.base.clone(), work, deadline));
+    let connections =
+        work.into_iter().map(|work| connection(client.clone(), server.base.clone(), work, deadline));
     let results = futures::future::join_all(connections).await;
     let elapsed = started.elapsed();
     let cpu = server.cpu_time()? - cpu_before;
@@ -261,7 +288,12 @@ async fn load(client: &Client, server: &Server, work: Vec<Work>, length: Duratio
 }
 
 /// One closed-loop connection: send, wait for the whole answer, record, repeat.
-async fn connection(client: Client, base: String, mut work: Work, deadline: Instant) -> (Histogram<u64>, u64, Work) {
+async fn connection(
+    client: Client,
+    base: String,
+    mut work: Work,
+    deadline: Instant,
+) -> (Histogram<u64>, u64, Work) {
     let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
     let mut errors = 0;
     while Instant::now() < deadline {
@@ -276,7 +308,10 @@ async fn connection(client: Client, base: String, mut work: Work, deadline: Inst
             Work::Refresh { cookie } => client
                 .request(Method::POST, format!("{base}/api/auth/refresh"))
                 .header("x-requested-with", "tokenpair")
-                .header(COOKIE, HeaderValue::from_str(&format!("{REFRESH_COOKIE}={cookie}")).expect("cookie")),
+                .header(
+                    COOKIE,
+                    HeaderValue::from_str(&format!("{REFRESH_COOKIE}={cookie}")).expect("cookie"),
+                ),
             Work::Login { body } => client.post(format!("{base}/api/auth/login")).json(body),
         };
         let sent = Instant::now();
@@ -331,10 +366,19 @@ fn round(value: f64, places: i32) -> f64 {
 
 fn machine() -> Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']));
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']));
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let memory = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let total = memory.lines().next().unwrap_or_default().split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok());
+    let total = memory
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .nth(1)
+        .and_then(|kb| kb.parse::<f64>().ok());
     json!({
         "cpu": model.unwrap_or("unknown"),
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -360,7 +404,11 @@ async fn main() -> Result<(), Failure> {
     }
     let postgres_database = match &settings.postgres {
         Some(server_url) => {
-            let url = format!("{}/tokenpair_bench_{}", server_url.trim_end_matches('/'), uuid::Uuid::new_v4().simple());
+            let url = format!(
+                "{}/tokenpair_bench_{}",
+                server_url.trim_end_matches('/'),
+                uuid::Uuid::new_v4().simple()
+            );
             sqlx::Postgres::create_database(&url).await?;
             servers.push(Server::start("postgres", &settings.server_binary, &url, &[]).await?);
             Some(url)
@@ -401,7 +449,11 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
         let user = register(client, s).await?;
         let all = |work: Work| vec![work; CONNECTIONS];
         if s.name == "sqlite" {
-            phases.push(("unauthenticated (floor)".into(), s, all(Work::Get { path: "/bench/anonymous", bearer: None })));
+            phases.push((
+                "unauthenticated (floor)".into(),
+                s,
+                all(Work::Get { path: "/bench/anonymous", bearer: None }),
+            ));
         }
         let me = all(Work::Get { path: "/api/me", bearer: Some(user.access.clone()) });
         match s.name {
@@ -422,8 +474,13 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
     }
     let sqlite = server("sqlite").ok_or("no sqlite server")?;
     let login_user = register(client, sqlite).await?;
-    let login = |email: &str, password: &str| Work::Login { body: json!({ "email": email, "password": password }) };
-    phases.push(("/api/auth/login, Argon2id".into(), sqlite, vec![login(&login_user.email, PASSWORD); CONNECTIONS]));
+    let login =
+        |email: &str, password: &str| Work::Login { body: json!({ "email": email, "password": password }) };
+    phases.push((
+        "/api/auth/login, Argon2id".into(),
+        sqlite,
+        vec![login(&login_user.email, PASSWORD); CONNECTIONS],
+    ));
 
     let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     let mut flood: Vec<(Sample, Sample)> = Vec::new();
@@ -447,12 +504,15 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
         logins?;
         // Unknown email against wrong password, one request at a time.
         let one_by_one = settings.phase / 2;
-        let (unknown, _) = load(client, sqlite, vec![login("nobody@example.com", PASSWORD)], one_by_one).await?;
-        let (wrong, _) = load(client, sqlite, vec![login(&login_user.email, "wrong password!")], one_by_one).await?;
+        let (unknown, _) =
+            load(client, sqlite, vec![login("nobody@example.com", PASSWORD)], one_by_one).await?;
+        let (wrong, _) =
+            load(client, sqlite, vec![login(&login_user.email, "wrong password!")], one_by_one).await?;
         timing.push((unknown.p50_ms, wrong.p50_ms));
     }
 
-    let phases: BTreeMap<String, Value> = samples.iter().map(|(name, s)| (name.clone(), summarise(s))).collect();
+    let phases: BTreeMap<String, Value> =
+        samples.iter().map(|(name, s)| (name.clone(), summarise(s))).collect();
     let idle: Vec<Sample> = flood.iter().map(|(idle, _)| idle.clone()).collect();
     let busy: Vec<Sample> = flood.iter().map(|(_, busy)| busy.clone()).collect();
     let mut unknown: Vec<f64> = timing.iter().map(|t| t.0).collect();
@@ -474,10 +534,15 @@ fn goals(report: &Value) -> Value {
     let cpu = |phase: &str| figure(report, phase, "cpu_us_per_request");
     let me = cpu("/api/me, JWT (verified-token cache on)");
     let floor = cpu("unauthenticated (floor)");
-    let ratio = |value: f64, goal: &str, ok: bool| json!({ "value": round(value, 2), "goal": goal, "met": ok });
+    let ratio =
+        |value: f64, goal: &str, ok: bool| json!({ "value": round(value, 2), "goal": goal, "met": ok });
     let me_ratio = me / floor;
     let sqlite_ratio = cpu("session lookup per request, SQLite") / me;
-    let pg_ratio = cpu("session lookup per request, PostgreSQL") / me;
+    // On SQLite the database's work happens inside the server process, so its CPU counts; a
+    // PostgreSQL backend is another process, so add its CPU for the same comparison.
+    let pg_lookup = "session lookup per request, PostgreSQL";
+    let pg_app_only = cpu(pg_lookup) / me;
+    let pg_ratio = (cpu(pg_lookup) + figure(report, pg_lookup, "database_cpu_us_per_request")) / me;
     let flood = &report["login_flood"];
     let p99 = flood["me_during_flood"]["p99_ms"].as_f64().unwrap_or(f64::NAN)
         / flood["me_idle"]["p99_ms"].as_f64().unwrap_or(f64::NAN);
@@ -489,7 +554,8 @@ fn goals(report: &Value) -> Value {
     json!({
         "cpu_me_over_floor": ratio(me_ratio, "<= 1.3", me_ratio <= 1.3),
         "cpu_sqlite_lookup_over_me": ratio(sqlite_ratio, ">= 3.5", sqlite_ratio >= 3.5),
-        "cpu_postgres_lookup_over_me": ratio(pg_ratio, ">= 7", pg_ratio >= 7.0),
+        "cpu_postgres_lookup_over_me": ratio(pg_ratio, ">= 7 (server + PostgreSQL CPU)", pg_ratio >= 7.0),
+        "cpu_postgres_lookup_over_me_server_only": ratio(pg_app_only, "(for reference)", pg_app_only >= 7.0),
         "me_p99_flood_over_idle": ratio(p99, "<= 2", p99 <= 2.0),
         "login_unknown_over_wrong_password": ratio(timing_ratio, "1.00 ± 0.05", (timing_ratio - 1.0).abs() <= 0.05),
         "idle_rss_mb": ratio(idle_rss, "<= 40", idle_rss <= 40.0),
@@ -507,7 +573,11 @@ fn table(report: &Value) -> String {
             out += &format!(
                 "| {name} | {} | {} | {} | {} | {} | {} |\n",
                 p["cpu_us_per_request"],
-                if p["database_cpu_us_per_request"].as_f64() > Some(0.0) { p["database_cpu_us_per_request"].to_string() } else { "–".into() },
+                if p["database_cpu_us_per_request"].as_f64() > Some(0.0) {
+                    p["database_cpu_us_per_request"].to_string()
+                } else {
+                    "–".into()
+                },
                 p["requests_per_second"],
                 p["p50_ms"],
                 p["p99_ms"],
@@ -518,7 +588,12 @@ fn table(report: &Value) -> String {
     out += "\n| goal | measured | target | met |\n|---|---:|---|---|\n";
     if let Some(goals) = report["goals"].as_object() {
         for (name, g) in goals {
-            out += &format!("| {name} | {} | {} | {} |\n", g["value"], g["goal"].as_str().unwrap_or(""), if g["met"] == true { "yes" } else { "no" });
+            out += &format!(
+                "| {name} | {} | {} | {} |\n",
+                g["value"],
+                g["goal"].as_str().unwrap_or(""),
+                if g["met"] == true { "yes" } else { "no" }
+            );
         }
     }
     out
@@ -528,7 +603,11 @@ fn table(report: &Value) -> String {
 fn chart(report: &Value) -> String {
     let phases: Vec<(String, f64)> = report["phases"]
         .as_object()
-        .map(|p| p.iter().map(|(name, v)| (name.clone(), v["cpu_us_per_request"].as_f64().unwrap_or(0.0))).collect())
+        .map(|p| {
+            p.iter()
+                .map(|(name, v)| (name.clone(), v["cpu_us_per_request"].as_f64().unwrap_or(0.0)))
+                .collect()
+        })
         .unwrap_or_default();
     let (label_width, bar_width, row) = (330.0, 420.0, 28.0);
     let longest = phases.iter().map(|p| p.1).fold(1.0, f64::max);
@@ -542,7 +621,13 @@ fn chart(report: &Value) -> String {
     for (i, (name, value)) in phases.iter().enumerate() {
         let y = 40.0 + row * i as f64;
         let width = bar_width * value / longest;
-        let colour = if name.contains("session lookup") { "#c0392b" } else if name.contains("/api/me") { "#27ae60" } else { "#7f8c8d" };
+        let colour = if name.contains("session lookup") {
+            "#c0392b"
+        } else if name.contains("/api/me") {
+            "#27ae60"
+        } else {
+            "#7f8c8d"
+        };
         svg += &format!(
             "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{name}</text><rect x=\"{bx}\" y=\"{y}\" width=\"{width:.1}\" height=\"18\" fill=\"{colour}\"/><text x=\"{vx:.1}\" y=\"{ty}\">{value:.1}</text>\n",
             lx = label_width - 8.0,

@@ -32,7 +32,8 @@ for (let i = 0; i < runs; i++) {
   // moment the button turns enabled.
   const clickable = await page.evaluate(
     () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error('the page did not hydrate within 30 s')), 30_000);
         const enabled = () => {
           const button = document.querySelector('form button[type=submit]');
           return button && !button.disabled;

@@ -76,8 +76,15 @@ pub async fn login(state: &AppState, credentials: Credentials, client: Client) -
         return Err(Error::InvalidCredentials);
     };
     if !matches {
-        db::events::record(&state.db, client.event(&user.id, None, "login_failed")).await?;
         tracing::info!(user_id = %user.id, "login refused: wrong password");
+        // Recorded after the answer, not before: a write (and its fsync) that only a known
+        // email pays would make "wrong password" measurably slower than "no such account".
+        let (db, user_id) = (state.db.clone(), user.id);
+        tokio::spawn(async move {
+            if let Err(err) = db::events::record(&db, client.event(&user_id, None, "login_failed")).await {
+                tracing::warn!(error = %err, "could not record a failed login");
+            }
+        });
         return Err(Error::InvalidCredentials);
     }
     tracing::info!(user_id = %user.id, "logged in");

@@ -147,6 +147,12 @@ async fn security_events_record_what_happened_to_the_account() {
     let app = spawn_app().await;
     let (email, (_, laptop), (_, phone)) = two_devices(&app).await;
     app.login_with(&browser(), &email, "wrong password").await;
+    // A failed login is recorded just after its answer (so it cannot slow the answer down).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !events(&app, &laptop.access_token).await.iter().any(|e| e["kind"] == "login_failed") {
+        assert!(std::time::Instant::now() < deadline, "the failed login was recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let url = app.url(&format!("{}/{}", paths::SESSIONS, sid(&phone.access_token)));
     app.client.delete(&url).bearer_auth(&laptop.access_token).send().await.expect("sent");
 
