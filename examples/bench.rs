@@ -244,6 +244,7 @@ struct Sample {
     p50_ms: f64,
     p99_ms: f64,
     peak_rss_mb: f64,
+    rss_after_mb: f64,
 }
 
 /// Runs `work` (one entry per connection) against `server` for `length`; returns what was
@@ -283,6 +284,7 @@ async fn load(
         p50_ms: latencies.value_at_quantile(0.50) as f64 / 1000.0,
         p99_ms: latencies.value_at_quantile(0.99) as f64 / 1000.0,
         peak_rss_mb: server.memory_mb()?.1,
+        rss_after_mb: server.memory_mb()?.0,
     };
     Ok((sample, after))
 }
@@ -356,6 +358,7 @@ fn summarise(samples: &[Sample]) -> Value {
         "p50_ms": round(pick(|s| s.p50_ms), 3),
         "p99_ms": round(pick(|s| s.p99_ms), 3),
         "peak_rss_mb": round(pick(|s| s.peak_rss_mb), 1),
+        "rss_after_mb": round(pick(|s| s.rss_after_mb), 1),
     })
 }
 
