@@ -38,10 +38,6 @@ done
 (cd end2end && node bench/client.mjs ../target/site/pkg "http://127.0.0.1:$port" ../bench/client.json)
 kill $server
 
-step "server: side by side"
-pin=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-  pin=(taskset -c 1)   # the servers get CPU 0 (examples/bench.rs)
-fi
-"${pin[@]}" target/release/examples/bench target/release/tokenpair \
+step "server: side by side (servers on CPU 0, the load generator on CPU 1, where there are two)"
+target/release/examples/bench target/release/tokenpair \
   --rounds "${BENCH_ROUNDS:-5}" --seconds "${BENCH_SECONDS:-4}" --postgres "$postgres" --client bench/client.json
