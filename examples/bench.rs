@@ -182,7 +182,8 @@ fn two_cpus() -> bool {
 fn pin_self() -> Result<(), Failure> {
     if two_cpus() {
         let pid = std::process::id().to_string();
-        let status = Command::new("taskset").args(["-a", "-p", "-c", "1", &pid]).stdout(Stdio::null()).status()?;
+        let status =
+            Command::new("taskset").args(["-a", "-p", "-c", "1", &pid]).stdout(Stdio::null()).status()?;
         if !status.success() {
             return Err("taskset could not pin the load generator".into());
         }
