@@ -36,11 +36,10 @@ async fn a_postgres_outage_answers_503_keeps_access_tokens_working_and_recovers_
         eprintln!("skipped: the network outage needs PostgreSQL (set TEST_POSTGRES_URL)");
         return;
     };
-    let upstream = tokio::net::lookup_host(server.rsplit('@').next().expect("host:port"))
-        .await
-        .expect("resolve the server")
-        .next()
-        .expect("an address");
+    let host_and_port =
+        server.split("://").last().and_then(|rest| rest.rsplit('@').next()).expect("host:port");
+    let upstream =
+        tokio::net::lookup_host(host_and_port).await.expect("resolve the server").next().expect("an address");
     let proxy = CuttableProxy::start(upstream).await;
     let through_proxy = database.url.replace(&upstream.to_string(), &proxy.addr.to_string());
     assert_ne!(through_proxy, database.url, "the app connects through the proxy");
