@@ -217,6 +217,27 @@ pub async fn activate_key_now(app: &TestApp, kid: &str) {
     }
 }
 
+/// What the server answered to `per_session` concurrent refreshes of each session (`answers`
+/// grouped by session, in order): children issued beyond one per session, failed answers, and
+/// the one child of each session to carry on with.
+pub struct Rotations {
+    pub double_issued: usize,
+    pub errors: usize,
+    pub children: Vec<String>,
+}
+
+pub fn tally_rotations(answers: &[Response], per_session: usize) -> Rotations {
+    let mut tally = Rotations { double_issued: 0, errors: 0, children: Vec::new() };
+    for answers in answers.chunks(per_session) {
+        let children: std::collections::HashSet<Option<String>> =
+            answers.iter().map(refresh_token_of).collect();
+        tally.errors += answers.iter().filter(|answer| answer.status() != StatusCode::OK).count();
+        tally.double_issued += children.len() - 1;
+        tally.children.push(children.into_iter().next().flatten().unwrap_or_default());
+    }
+    tally
+}
+
 /// The raw `Set-Cookie` header for the refresh cookie, if the response has one.
 pub fn refresh_set_cookie(response: &Response) -> Option<String> {
     response

@@ -13,7 +13,7 @@ use tokenpair::auth::keys;
 
 use crate::helpers::{
     activate_key_now, assert_error, owned, refresh_token_of, spawn_app, spawn_app_on, spawn_app_with,
-    unique_email, TestApp, TestDatabase, PASSWORD,
+    tally_rotations, unique_email, TestApp, TestDatabase, PASSWORD,
 };
 
 async fn sessions_seen_by(app: &TestApp, access: &str) -> Value {
@@ -77,17 +77,10 @@ async fn concurrent_refreshes_spread_over_two_instances_rotate_each_session_exac
     let requests = tokens.iter().flat_map(|token| {
         (0..CONCURRENT).map(move |i| instances[i % instances.len()].refresh_presenting(token))
     });
-    let answers = futures::future::join_all(requests).await;
+    let tally = tally_rotations(&futures::future::join_all(requests).await, CONCURRENT);
 
-    let (mut double_issued, mut errors, mut next) = (0, 0, Vec::new());
-    for per_session in answers.chunks(CONCURRENT) {
-        let children: HashSet<Option<String>> = per_session.iter().map(refresh_token_of).collect();
-        errors += per_session.iter().filter(|answer| answer.status() != StatusCode::OK).count();
-        double_issued += children.len() - 1;
-        next.push(children.into_iter().next().flatten().unwrap_or_default());
-    }
-    assert_eq!((double_issued, errors), (0, 0), "double-issued children, failed refreshes");
-    for (i, token) in next.iter().enumerate() {
+    assert_eq!((tally.double_issued, tally.errors), (0, 0), "double-issued children, failed refreshes");
+    for (i, token) in tally.children.iter().enumerate() {
         let status = instances[i % 2].refresh_presenting(token).await.status();
         assert_eq!(status, StatusCode::OK, "no session was revoked");
     }

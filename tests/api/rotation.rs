@@ -1,12 +1,11 @@
 //! Every row of the rotation decision table (README, `src/auth/rotation.rs`), over HTTP.
 
-use std::collections::HashSet;
-
 use reqwest::StatusCode;
 use tokenpair::api::TokenResponse;
 
 use crate::helpers::{
-    assert_error, refresh_set_cookie, refresh_token_of, spawn_app, spawn_app_with, unique_email, PASSWORD,
+    assert_error, refresh_set_cookie, refresh_token_of, spawn_app, spawn_app_with, tally_rotations,
+    unique_email, PASSWORD,
 };
 
 #[tokio::test]
@@ -94,15 +93,10 @@ async fn concurrent_refreshes_of_one_token_issue_exactly_one_child_and_revoke_no
         let app = &app;
         let requests =
             current.iter().flat_map(|token| (0..CONCURRENT).map(move |_| app.refresh_presenting(token)));
-        let answers = futures::future::join_all(requests).await;
-        let mut next = Vec::new();
-        for per_session in answers.chunks(CONCURRENT) {
-            let children: HashSet<Option<String>> = per_session.iter().map(refresh_token_of).collect();
-            errors += per_session.iter().filter(|a| a.status() != StatusCode::OK).count();
-            double_issued += children.len() - 1;
-            next.push(children.into_iter().next().flatten().unwrap_or_default());
-        }
-        current = next;
+        let tally = tally_rotations(&futures::future::join_all(requests).await, CONCURRENT);
+        double_issued += tally.double_issued;
+        errors += tally.errors;
+        current = tally.children;
     }
     assert_eq!((double_issued, errors), (0, 0), "double-issued children, failed refreshes");
     for token in &current {
