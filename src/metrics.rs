@@ -7,14 +7,15 @@
 //! query in it (`db::query` and its siblings). Statements outside a request (start-up, key
 //! reloads) are not counted.
 
-use std::sync::Arc;
+use std::fmt::Write;
+use std::hash::{Hash, Hasher};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
@@ -23,7 +24,42 @@ use crate::server::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Endpoint {
-    endpoint: String,
+    endpoint: Route,
+}
+
+/// A route as `METHOD /path/{param}`, made per request without allocating: the method and
+/// axum's matched path (a shared string) are only written out together when `/metrics` is read.
+#[derive(Clone, Debug)]
+struct Route {
+    method: Method,
+    path: Option<MatchedPath>,
+}
+
+impl Route {
+    fn path(&self) -> &str {
+        self.path.as_ref().map_or("unmatched", MatchedPath::as_str)
+    }
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method && self.path() == other.path()
+    }
+}
+
+impl Eq for Route {}
+
+impl Hash for Route {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.method.hash(state);
+        self.path().hash(state);
+    }
+}
+
+impl EncodeLabelValue for Route {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        write!(encoder, "{} {}", self.method, self.path())
+    }
 }
 
 pub struct Metrics {
@@ -49,7 +85,7 @@ impl Default for Metrics {
 }
 
 tokio::task_local! {
-    static SCOPE: (Arc<Metrics>, Endpoint);
+    static SCOPE: (AppState, Endpoint);
 }
 
 impl Metrics {
@@ -65,20 +101,20 @@ impl Metrics {
 /// Middleware around every API route: counts the request and opens the scope the counts below
 /// are attributed to.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let endpoint = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
-    let label = Endpoint { endpoint: format!("{} {endpoint}", request.method()) };
+    let route = Route { method: request.method().clone(), path: request.extensions().get().cloned() };
+    let label = Endpoint { endpoint: route };
     state.metrics.requests.get_or_create(&label).inc();
-    SCOPE.scope((Arc::clone(&state.metrics), label), next.run(request)).await
+    SCOPE.scope((state, label), next.run(request)).await
 }
 
 /// Counts an authentication made from the JWT alone.
 pub fn headless_auth() {
-    let _ = SCOPE.try_with(|(metrics, endpoint)| metrics.headless.get_or_create(endpoint).inc());
+    let _ = SCOPE.try_with(|(state, endpoint)| state.metrics.headless.get_or_create(endpoint).inc());
 }
 
 /// Counts one SQL statement against the current endpoint.
 pub fn db_query() {
-    let _ = SCOPE.try_with(|(metrics, endpoint)| metrics.queries.get_or_create(endpoint).inc());
+    let _ = SCOPE.try_with(|(state, endpoint)| state.metrics.queries.get_or_create(endpoint).inc());
 }
 
 /// `GET /metrics`.

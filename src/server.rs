@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -24,16 +25,34 @@ use crate::config::Config;
 use crate::db::{self, DbError, Pool};
 use crate::metrics::Metrics;
 
-/// Everything a handler may need, cloned cheaply into each request.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler may need. One `Arc`, so the clone that every extractor and
+/// middleware makes per request is a single reference-count increment.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
-    pub config: Arc<Config>,
+    pub config: Config,
     pub db: Pool,
-    pub tokens: Arc<Tokens>,
-    pub passwords: Arc<Passwords>,
-    pub limits: Arc<Limits>,
-    pub metrics: Arc<Metrics>,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub limits: Limits,
+    pub metrics: Metrics,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What `leptos_axum` needs to render pages and serve files.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,15 +72,15 @@ impl AppState {
         let db = db::connect_and_migrate(&config.database_url).await?;
         let keys = Keys::load_or_create(&db).await?;
         let passwords = Passwords::new().await.map_err(|err| StartupError::Passwords(err.to_string()))?;
-        let state = Self {
+        let state = Self(Arc::new(Shared {
             leptos_options,
-            config: Arc::new(config.clone()),
+            config: config.clone(),
             db,
-            tokens: Arc::new(Tokens::new(keys, config)),
-            passwords: Arc::new(passwords),
-            limits: Arc::new(Limits::new(config)),
-            metrics: Arc::new(Metrics::default()),
-        };
+            tokens: Tokens::new(keys, config),
+            passwords,
+            limits: Limits::new(config),
+            metrics: Metrics::default(),
+        }));
         tokio::spawn(upkeep(state.clone()));
         Ok(state)
     }
