@@ -13,12 +13,17 @@
 //! Usage: `bench <server-binary> [--rounds N] [--seconds S] [--postgres URL] [--client FILE]`
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hdrhistogram::Histogram;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, SET_COOKIE};
-use reqwest::{Client, Method};
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use reqwest::Client;
 use serde_json::{json, Value};
 use sqlx::migrate::MigrateDatabase;
 
@@ -65,6 +70,7 @@ fn settings() -> Result<Settings, Failure> {
 struct Server {
     name: &'static str,
     base: String,
+    address: SocketAddr,
     child: Child,
     /// The SQLite file's folder, removed with the server.
     data: Option<tempfile::TempDir>,
@@ -96,7 +102,8 @@ impl Server {
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()?;
-        let server = Self { name, base: format!("http://127.0.0.1:{port}"), child, data: None };
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let server = Self { name, base: format!("http://{address}"), address, child, data: None };
         let deadline = Instant::now() + Duration::from_secs(60);
         while reqwest::get(format!("{}/healthz", server.base)).await.is_err() {
             if Instant::now() > deadline {
@@ -267,19 +274,13 @@ struct Sample {
 
 /// Runs `work` (one entry per connection) against `server` for `length`; returns what was
 /// measured and each connection's work as it ended (a refresh carries its latest cookie on).
-async fn load(
-    client: &Client,
-    server: &Server,
-    work: Vec<Work>,
-    length: Duration,
-) -> Result<(Sample, Vec<Work>), Failure> {
+async fn load(server: &Server, work: Vec<Work>, length: Duration) -> Result<(Sample, Vec<Work>), Failure> {
     server.reset_peak();
     let cpu_before = server.cpu_time()?;
     let database_before = server.database_cpu_time();
     let started = Instant::now();
     let deadline = started + length;
-    let connections =
-        work.into_iter().map(|work| connection(client.clone(), server.base.clone(), work, deadline));
+    let connections = work.into_iter().map(|work| connection(server.address, work, deadline));
     let results = futures::future::join_all(connections).await;
     let elapsed = started.elapsed();
     let cpu = server.cpu_time()? - cpu_before;
@@ -307,45 +308,78 @@ async fn load(
     Ok((sample, after))
 }
 
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// A keep-alive HTTP/1.1 connection of its own, straight on hyper: the generator should cost
+/// far less per request than the server it measures (as wrk would), so that the server, not
+/// the generator, is what runs out of CPU.
+async fn open(address: SocketAddr) -> Result<Sender, Failure> {
+    let stream = tokio::net::TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+fn request(work: &Work, address: SocketAddr) -> Request<Full<Bytes>> {
+    let builder = Request::builder().header(HOST, address.to_string());
+    let built = match work {
+        Work::Get { path, bearer } => {
+            let builder = builder.uri(*path);
+            match bearer {
+                Some(token) => builder.header(AUTHORIZATION, format!("Bearer {token}")),
+                None => builder,
+            }
+            .body(Full::default())
+        }
+        Work::Refresh { cookie } => builder
+            .method(Method::POST)
+            .uri("/api/auth/refresh")
+            .header("x-requested-with", "tokenpair")
+            .header(COOKIE, format!("{REFRESH_COOKIE}={cookie}"))
+            .body(Full::default()),
+        Work::Login { body } => builder
+            .method(Method::POST)
+            .uri("/api/auth/login")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.to_string()))),
+    };
+    built.expect("a well-formed request")
+}
+
 /// One closed-loop connection: send, wait for the whole answer, record, repeat.
-async fn connection(
-    client: Client,
-    base: String,
-    mut work: Work,
-    deadline: Instant,
-) -> (Histogram<u64>, u64, Work) {
+async fn connection(address: SocketAddr, mut work: Work, deadline: Instant) -> (Histogram<u64>, u64, Work) {
     let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
     let mut errors = 0;
+    let mut sender: Option<Sender> = None;
     while Instant::now() < deadline {
-        let request = match &work {
-            Work::Get { path, bearer } => {
-                let request = client.get(format!("{base}{path}"));
-                match bearer {
-                    Some(token) => request.header(AUTHORIZATION, format!("Bearer {token}")),
-                    None => request,
-                }
-            }
-            Work::Refresh { cookie } => client
-                .request(Method::POST, format!("{base}/api/auth/refresh"))
-                .header("x-requested-with", "tokenpair")
-                .header(
-                    COOKIE,
-                    HeaderValue::from_str(&format!("{REFRESH_COOKIE}={cookie}")).expect("cookie"),
-                ),
-            Work::Login { body } => client.post(format!("{base}/api/auth/login")).json(body),
+        // Keep the connection while the server keeps it; otherwise open another.
+        let kept = match sender.take() {
+            Some(mut kept) => kept.ready().await.is_ok().then_some(kept),
+            None => None,
+        };
+        let ready = match kept {
+            Some(kept) => Some(kept),
+            None => open(address).await.ok(),
+        };
+        let Some(mut ready) = ready else {
+            errors += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
         };
         let sent = Instant::now();
-        let Ok(response) = request.send().await else {
+        let Ok(response) = ready.send_request(request(&work, address)).await else {
             errors += 1;
             continue;
         };
+        sender = Some(ready);
         // A login phase may send a wrong password on purpose: its 401 is the expected answer.
         let status = response.status();
         let ok = status.is_success() || (matches!(work, Work::Login { .. }) && status == 401);
         if let (Work::Refresh { cookie }, Some(next)) = (&mut work, refresh_cookie(response.headers())) {
             *cookie = next;
         }
-        let read = response.bytes().await.is_ok();
+        let read = response.into_body().collect().await.is_ok();
         let _ = latencies.record(sent.elapsed().as_micros().max(1) as u64);
         if !(ok && read) {
             errors += 1;
@@ -513,23 +547,21 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
         let count = phases.len();
         for i in (0..count).map(|i| (i + round) % count) {
             let (name, server, work) = &phases[i];
-            let (sample, after) = load(client, server, work.clone(), settings.phase).await?;
+            let (sample, after) = load(server, work.clone(), settings.phase).await?;
             samples.entry(name.clone()).or_default().push(sample);
             phases[i].2 = after;
         }
         // /api/me while logins flood the same server: hashing must not starve it.
-        let me_load = load(client, sqlite, vec![me_during_flood.clone(); 4], settings.phase);
-        let login_load = load(client, sqlite, vec![login(&login_user.email, PASSWORD); 8], settings.phase);
+        let me_load = load(sqlite, vec![me_during_flood.clone(); 4], settings.phase);
+        let login_load = load(sqlite, vec![login(&login_user.email, PASSWORD); 8], settings.phase);
         let (me, logins) = futures::future::join(me_load, login_load).await;
-        let (idle_me, _) = load(client, sqlite, vec![me_during_flood.clone(); 4], settings.phase).await?;
+        let (idle_me, _) = load(sqlite, vec![me_during_flood.clone(); 4], settings.phase).await?;
         flood.push((idle_me, me?.0));
         logins?;
         // Unknown email against wrong password, one request at a time.
         let one_by_one = settings.phase / 2;
-        let (unknown, _) =
-            load(client, sqlite, vec![login("nobody@example.com", PASSWORD)], one_by_one).await?;
-        let (wrong, _) =
-            load(client, sqlite, vec![login(&login_user.email, "wrong password!")], one_by_one).await?;
+        let (unknown, _) = load(sqlite, vec![login("nobody@example.com", PASSWORD)], one_by_one).await?;
+        let (wrong, _) = load(sqlite, vec![login(&login_user.email, "wrong password!")], one_by_one).await?;
         timing.push((unknown.p50_ms, wrong.p50_ms));
     }
 
