@@ -8,13 +8,17 @@
 //! driver. Where the engines really differ (how a transaction takes its locks) the function
 //! says so and asks [`Engine`]. Each engine has its own migrations folder.
 
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, PoisonError};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Any, AnyConnection, ConnectOptions, Connection};
+use tokio::sync::OwnedMutexGuard;
 
 pub mod events;
 pub mod keys;
@@ -22,12 +26,14 @@ pub mod sessions;
 pub mod users;
 
 pub type Pool = sqlx::AnyPool;
-pub type Transaction = sqlx::Transaction<'static, Any>;
 type Arguments<'q> = sqlx::any::AnyArguments<'q>;
 
 /// How long a request waits for a database connection before it gives up with 503: short, so
 /// that during an outage clients hear "try again" quickly instead of hanging.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a SQLite writer waits for the write lock: sqlx's default busy timeout.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -122,10 +128,59 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
 /// first statement (`BEGIN IMMEDIATE`), so its reads and writes cannot interleave with another
 /// writer's; on PostgreSQL it is a plain transaction, and the statements that read what they
 /// are about to change lock those rows (`FOR UPDATE`). Dropping it rolls back.
-pub async fn begin_write(pool: &Pool) -> Result<Transaction, sqlx::Error> {
+///
+/// SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
+/// busy handler (1, 2, 5 ... 100 ms): under a burst of refreshes the unlucky ones slept their way
+/// to a 135 ms p99. So this process's writers first queue for their turn, first come first
+/// served, and only the holder of the turn asks SQLite for the lock. A writer waits for its turn
+/// as long as SQLite's busy handler would have let it wait for the lock, then gets a 503.
+pub async fn begin_write(pool: &Pool) -> Result<WriteTransaction, sqlx::Error> {
     match Engine::of_pool(pool) {
-        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Engine::Postgres => pool.begin().await,
+        Engine::Sqlite => {
+            let turn = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, sqlite_writers(pool).lock_owned())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)?;
+            let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            Ok(WriteTransaction { tx, _turn: Some(turn) })
+        }
+        Engine::Postgres => Ok(WriteTransaction { tx: pool.begin().await?, _turn: None }),
+    }
+}
+
+/// The queue of this process's writers to one SQLite database (one per file, so that the test
+/// suite's many databases do not wait for each other).
+fn sqlite_writers(pool: &Pool) -> Arc<tokio::sync::Mutex<()>> {
+    static QUEUES: LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let database = pool.connect_options().database_url.to_string();
+    let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(queues.entry(database).or_default())
+}
+
+/// A transaction from [`begin_write`], used like the connection it runs on. `commit` it;
+/// dropping it rolls back. On SQLite it also holds the process's turn to write until then.
+pub struct WriteTransaction {
+    tx: sqlx::Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for WriteTransaction {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
     }
 }
 

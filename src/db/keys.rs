@@ -1,6 +1,8 @@
 //! Every query on `signing_keys`.
 
-use super::{query, query_as, query_scalar, Engine, Pool, Transaction};
+use sqlx::AnyConnection;
+
+use super::{query, query_as, query_scalar, Engine, Pool, WriteTransaction};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct KeyRow {
@@ -55,7 +57,7 @@ pub async fn insert_and_retire_older(pool: &Pool, key: NewKey<'_>) -> Result<(),
 
 /// A transaction in which writers of keys take turns (on PostgreSQL a table lock that
 /// readers do not wait for; on SQLite the write lock).
-async fn begin_keys_write(pool: &Pool) -> Result<Transaction, sqlx::Error> {
+async fn begin_keys_write(pool: &Pool) -> Result<WriteTransaction, sqlx::Error> {
     let mut tx = super::begin_write(pool).await?;
     if Engine::of(&tx) == Engine::Postgres {
         query("LOCK TABLE signing_keys IN EXCLUSIVE MODE").execute(&mut *tx).await?;
@@ -63,7 +65,7 @@ async fn begin_keys_write(pool: &Pool) -> Result<Transaction, sqlx::Error> {
     Ok(tx)
 }
 
-async fn insert(tx: &mut Transaction, key: &NewKey<'_>) -> Result<(), sqlx::Error> {
+async fn insert(tx: &mut AnyConnection, key: &NewKey<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO signing_keys (kid, private_key, public_key, created_at, activates_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -73,7 +75,7 @@ async fn insert(tx: &mut Transaction, key: &NewKey<'_>) -> Result<(), sqlx::Erro
     .bind(key.public_key)
     .bind(key.now)
     .bind(key.activates_at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use sqlx::any::AnyExecutor;
+use sqlx::AnyConnection;
 
-use super::{query, query_as, query_scalar, Engine, Pool, Transaction};
+use super::{query, query_as, query_scalar, Engine, Pool};
 
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -22,7 +23,7 @@ pub struct NewSession<'a> {
 
 /// Inserts the session and its first refresh token, together or not at all.
 pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     query(
         "INSERT INTO sessions (id, user_id, current_jti, created_at, refreshed_at, expires_at,
                                max_expires_at, password_changed_at, user_agent, ip)
@@ -45,7 +46,7 @@ pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
 }
 
 async fn insert_token(
-    tx: &mut Transaction,
+    tx: &mut AnyConnection,
     jti: &str,
     session_id: &str,
     parent_jti: Option<&str>,
@@ -61,7 +62,7 @@ async fn insert_token(
     .bind(parent_jti)
     .bind(issued_at)
     .bind(expires_at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -84,7 +85,7 @@ pub struct SessionForRefresh {
 /// it locks the session's row until the transaction ends, so concurrent refreshes of one
 /// session take turns (SQLite's write lock already serialises them).
 pub async fn find_for_refresh(
-    tx: &mut Transaction,
+    tx: &mut AnyConnection,
     session_id: &str,
 ) -> Result<Option<SessionForRefresh>, sqlx::Error> {
     const SELECT: &str =
@@ -98,7 +99,7 @@ pub async fn find_for_refresh(
         Engine::Sqlite => Cow::Borrowed(SELECT),
         Engine::Postgres => Cow::Owned(format!("{SELECT} FOR UPDATE OF s")),
     };
-    query_as(&sql).bind(session_id).fetch_optional(&mut **tx).await
+    query_as(&sql).bind(session_id).fetch_optional(&mut *tx).await
 }
 
 /// One link of a session's rotation chain.
@@ -113,7 +114,7 @@ pub struct TokenRow {
 
 /// The refresh token `jti` of session `session_id`, if it was ever issued.
 pub async fn find_token(
-    tx: &mut Transaction,
+    tx: &mut AnyConnection,
     session_id: &str,
     jti: &str,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
@@ -123,7 +124,7 @@ pub async fn find_token(
     )
     .bind(jti)
     .bind(session_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await
 }
 
@@ -137,7 +138,7 @@ pub struct Rotation<'a> {
 
 /// Makes `new_jti` current, but only if `presented_jti` still is: the guard that makes a
 /// rotation happen at most once. Returns whether it did.
-pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool, sqlx::Error> {
+pub async fn rotate(tx: &mut AnyConnection, rotation: Rotation<'_>) -> Result<bool, sqlx::Error> {
     let swapped = query(
         "UPDATE sessions SET current_jti = $1, refreshed_at = $2, expires_at = $3
          WHERE id = $4 AND current_jti = $5 AND revoked_at IS NULL",
@@ -147,7 +148,7 @@ pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool
     .bind(rotation.expires_at)
     .bind(rotation.session_id)
     .bind(rotation.presented_jti)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
     .rows_affected()
         == 1;
@@ -157,7 +158,7 @@ pub async fn rotate(tx: &mut Transaction, rotation: Rotation<'_>) -> Result<bool
     query("UPDATE refresh_tokens SET rotated_at = $1 WHERE jti = $2")
         .bind(rotation.now)
         .bind(rotation.presented_jti)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     let (jti, sid) = (rotation.new_jti, rotation.session_id);
     insert_token(tx, jti, sid, Some(rotation.presented_jti), rotation.now, rotation.expires_at).await?;
