@@ -60,7 +60,15 @@ fn Details() -> impl IntoView {
             check.set(Some(ApiCheck { result, at_ms: now_ms(), count }));
         })
     };
-    Effect::new(run_check);
+    // Check on arrival, and again the moment a new token arrives after a failed check (back
+    // online, server back): the card must not say "Failed" while the tab is fine again.
+    Effect::new(move |first_run: Option<()>| {
+        auth.current_token(); // tracked: this runs again on every new token
+        let failed = check.with_untracked(|c| matches!(c, Some(ApiCheck { result: Err(_), .. })));
+        if first_run.is_none() || failed {
+            run_check();
+        }
+    });
     use_interval(API_CHECK_MS, run_check);
 
     let api_status = move || {
