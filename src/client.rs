@@ -5,6 +5,7 @@
 //! hydration.
 
 pub mod fetch;
+pub mod json;
 pub mod refresh;
 pub mod store;
 pub mod tabs;
@@ -50,16 +51,16 @@ pub fn local_time(unix_secs: i64) -> String {
     }
 }
 
-/// The header and claims of a JWT, decoded in the browser. The signature is NOT checked here:
-/// the server checks it on every call (`src/auth/tokens.rs`).
-pub fn decode_jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
+/// The header and claims of a JWT, decoded in the browser and indented for reading. The
+/// signature is NOT checked here: the server checks it on every call (`src/auth/tokens.rs`).
+pub fn decode_jwt_parts(token: &str) -> Option<(String, String)> {
     let mut parts = token.split('.');
     let header = decode_base64url_json(parts.next()?)?;
     let claims = decode_base64url_json(parts.next()?)?;
     Some((header, claims))
 }
 
-fn decode_base64url_json(part: &str) -> Option<serde_json::Value> {
+fn decode_base64url_json(part: &str) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
         let mut standard: String = part
@@ -75,7 +76,7 @@ fn decode_base64url_json(part: &str) -> Option<serde_json::Value> {
         }
         let binary = web_sys::window()?.atob(&standard).ok()?;
         let bytes: Vec<u8> = binary.chars().map(|c| c as u8).collect();
-        serde_json::from_slice(&bytes).ok()
+        json::pretty_text(std::str::from_utf8(&bytes).ok()?)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

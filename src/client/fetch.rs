@@ -6,6 +6,7 @@ use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::json;
 use super::refresh::{self, Outcome};
 use super::store::Auth;
 use crate::api::{ErrorBody, CSRF_HEADER, CSRF_HEADER_VALUE};
@@ -39,7 +40,7 @@ impl ApiError {
 
 /// `POST`s JSON to a public endpoint (register, login) and reads the JSON answer.
 pub async fn post_json<R: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<R, ApiError> {
-    let request = Request::post(path).json(body).map_err(network)?;
+    let request = json::with_body(Request::post(path), body).map_err(network)?;
     decode(request.send().await.map_err(network)?).await
 }
 
@@ -65,7 +66,7 @@ pub async fn post_authed<R: DeserializeOwned>(
     path: &str,
     body: &impl Serialize,
 ) -> Result<R, ApiError> {
-    decode(send_authed(auth, || Request::post(path).json(body)).await?).await
+    decode(send_authed(auth, || json::with_body(Request::post(path), body)).await?).await
 }
 
 /// Sends a protected request that expects no body back (`204`), refreshing once on a 401.
@@ -100,10 +101,10 @@ async fn send_once(auth: Auth, request: Result<Request, gloo_net::Error>) -> Res
 
 async fn decode<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
     if response.ok() {
-        return response.json().await.map_err(network);
+        return json::read(&response).await.map_err(network);
     }
     let status = response.status();
-    let body = response.json::<ErrorBody>().await.unwrap_or_else(|_| ErrorBody {
+    let body = json::read::<ErrorBody>(&response).await.unwrap_or_else(|_| ErrorBody {
         error: format!("http_{status}"),
         message: format!("The server answered {status} {}.", response.status_text()),
         field: None,

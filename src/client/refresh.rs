@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::fetch::post_with_cookie;
+use super::json;
 use super::now_ms;
 use super::store::{Auth, AuthState, Session, TimelineEntry};
 use super::tabs::{self, TabMessage};
@@ -148,7 +149,7 @@ async fn call_refresh_endpoint(auth: Auth) -> Outcome {
         return Outcome::LoggedOut; // logged out while this was in flight
     }
     let outcome = match response {
-        Ok(response) if response.ok() => match response.json::<TokenResponse>().await {
+        Ok(response) if response.ok() => match json::read::<TokenResponse>(&response).await {
             Ok(tokens) => {
                 accept(auth, tokens);
                 auth.refreshes.update(|count| *count += 1);

@@ -38,6 +38,7 @@ mod browser {
     use web_sys::{BroadcastChannel, MessageEvent};
 
     use super::*;
+    use crate::client::json;
 
     const CHANNEL: &str = "tokenpair-auth";
     const LOCK: &str = "tokenpair-refresh";
@@ -57,8 +58,7 @@ mod browser {
     pub fn listen(on_message: impl Fn(TabMessage) + 'static) {
         let Ok(channel) = BroadcastChannel::new(CHANNEL) else { return };
         let handler = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            let message = event.data().as_string().and_then(|text| serde_json::from_str(&text).ok());
-            if let Some(message) = message {
+            if let Some(message) = json::from_js(event.data()) {
                 on_message(message);
             }
         });
@@ -69,10 +69,10 @@ mod browser {
     }
 
     pub fn tell_others(message: &TabMessage) {
-        let Ok(text) = serde_json::to_string(message) else { return };
+        let Some(message) = json::to_js(message) else { return };
         CHANNEL_HANDLE.with(|slot| {
             if let Some(channel) = slot.borrow().as_ref() {
-                let _ = channel.post_message(&JsValue::from_str(&text));
+                let _ = channel.post_message(&message);
             }
         });
     }

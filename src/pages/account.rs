@@ -4,6 +4,7 @@ use leptos_meta::Title;
 
 use crate::api::{paths, Me};
 use crate::client::fetch::get_authed;
+use crate::client::json;
 use crate::client::refresh::logout;
 use crate::client::store::{use_auth, AuthState};
 use crate::client::{now_ms, use_interval};
@@ -76,7 +77,7 @@ fn Details() -> impl IntoView {
         None => view! { <p class="muted">"Calling the API…"</p> }.into_any(),
         Some(ApiCheck { result: Ok(me), at_ms, count }) => view! {
             <p class="status status-ok" aria-label="API check">"200 OK"</p>
-            <pre class="json">{serde_json::to_string_pretty(&me).unwrap_or_default()}</pre>
+            <pre class="json">{json::pretty(&me)}</pre>
             <p class="muted">{move || format!("{} · last {:.0} s ago", checks(count), ((now.get() - at_ms) / 1000.0).max(0.0))}</p>
         }
         .into_any(),

@@ -61,10 +61,9 @@ fn Panels() -> impl IntoView {
     };
     let decoded = move || {
         auth.current_token().and_then(|t| decode_jwt_parts(&t)).map(|(header, claims)| {
-            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
             view! {
-                <pre class="json" aria-label="Token header">{pretty(&header)}</pre>
-                <pre class="json" aria-label="Token claims">{pretty(&claims)}</pre>
+                <pre class="json" aria-label="Token header">{header}</pre>
+                <pre class="json" aria-label="Token claims">{claims}</pre>
             }
         })
     };

@@ -7,6 +7,7 @@ use web_sys::RequestCredentials;
 
 use crate::api::{paths, CSRF_HEADER, CSRF_HEADER_VALUE};
 use crate::client::fetch::post_authed;
+use crate::client::json;
 use crate::client::store::{use_auth, Auth};
 use crate::components::RequireAuth;
 
@@ -80,7 +81,7 @@ fn Demos() -> impl IntoView {
             enabled: bool,
         }
         if let Ok(response) = Request::get(paths::LAB).send().await {
-            lab_enabled.set(response.json::<Status>().await.is_ok_and(|s| s.enabled));
+            lab_enabled.set(json::read::<Status>(&response).await.is_ok_and(|s| s.enabled));
         }
     });
     view! {
@@ -167,7 +168,7 @@ fn replay_stolen_refresh_token(_: Auth, report: Report) {
         struct Stolen {
             refresh_token: String,
         }
-        let Ok(stolen) = copy.json::<Stolen>().await else { return };
+        let Ok(stolen) = json::read::<Stolen>(&copy).await else { return };
         report.step(format!(
             "copied the refresh cookie: {}…",
             &stolen.refresh_token[..16.min(stolen.refresh_token.len())]
@@ -176,23 +177,30 @@ fn replay_stolen_refresh_token(_: Auth, report: Report) {
             let status = refresh_status(None, RequestCredentials::SameOrigin).await;
             report.step(format!("the user's browser refreshes (rotation) → {status}"));
         }
-        let replay = Request::post("/api/auth/lab/replay")
-            .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-            .json(&stolen)
-            .map(|r| r.send());
+        /// What the server says happened to the thief's replay.
+        #[derive(Deserialize)]
+        struct Replayed {
+            status: u16,
+            outcome: String,
+        }
+        let replay = json::with_body(
+            Request::post("/api/auth/lab/replay").header(CSRF_HEADER, CSRF_HEADER_VALUE),
+            &stolen,
+        );
         let answer = match replay {
-            Ok(sending) => match sending.await {
-                Ok(r) => r.json::<serde_json::Value>().await.unwrap_or_default(),
-                Err(_) => serde_json::Value::Null,
+            Ok(request) => match request.send().await {
+                Ok(response) => json::read::<Replayed>(&response).await.ok(),
+                Err(_) => None,
             },
-            Err(_) => serde_json::Value::Null,
+            Err(_) => None,
         };
-        report.step(format!("the thief replays the copy → {} {}", answer["status"], answer["outcome"]));
+        let (replay_status, outcome) = answer.map_or((0, String::new()), |a| (a.status, a.outcome));
+        report.step(format!("the thief replays the copy → {replay_status} \"{outcome}\""));
         let after = refresh_status(None, RequestCredentials::SameOrigin).await;
         report.step(format!(
             "the user's next refresh → {after} (this tab logs out at its next scheduled refresh)"
         ));
-        report.verdict(if answer["status"] == 401 && after == 401 {
+        report.verdict(if replay_status == 401 && after == 401 {
             "Reuse detected: the whole session is revoked; thief and user are both logged out."
         } else {
             "Unexpected: see the steps."
@@ -239,17 +247,11 @@ fn cross_site_request(_: Auth, report: Report) {
         let url = format!("http://{other_host}:{port}/lab/attacker?target={origin}");
         report.step(format!("opened {url}"));
         let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let data: serde_json::Value = serde_wasm_json(&event.data());
-            let Some(results) = data["tokenpairLab"].as_array() else { return };
-            for result in results {
-                report.step(format!(
-                    "{}: the attacker read {}",
-                    result["label"].as_str().unwrap_or(""),
-                    result["read"].as_str().unwrap_or("")
-                ));
+            let Some(AttackerReport { results }) = json::from_js(event.data()) else { return };
+            for result in &results {
+                report.step(format!("{}: the attacker read {}", result.label, result.read));
             }
-            let leaked =
-                results.iter().any(|r| r["read"].as_str().is_some_and(|read| read.contains("access_token")));
+            let leaked = results.iter().any(|r| r.read.contains("access_token"));
             report.verdict(if leaked { "Leaked a token!" } else { "Blocked: the other site got no token." });
         });
         window.set_onmessage(Some(handler.as_ref().unchecked_ref()));
@@ -260,13 +262,19 @@ fn cross_site_request(_: Auth, report: Report) {
     let _ = report;
 }
 
+/// What the attacker's page posts back: each attempt and what it could read.
 #[cfg(target_arch = "wasm32")]
-fn serde_wasm_json(value: &wasm_bindgen::JsValue) -> serde_json::Value {
-    js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|text| text.as_string())
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default()
+#[derive(Deserialize)]
+struct AttackerReport {
+    #[serde(rename = "tokenpairLab")]
+    results: Vec<AttackAttempt>,
+}
+
+#[cfg(target_arch = "wasm32")]
+#[derive(Deserialize)]
+struct AttackAttempt {
+    label: String,
+    read: String,
 }
 
 /// `GET /api/me` with `token`; the status (0 if no answer).
