@@ -18,8 +18,8 @@ if [ -z "${CHROMIUM_PATH:-}" ] && [ -x /usr/bin/chromium ]; then
 fi
 postgres="${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432}"
 
-step "release build with the benchmark-only endpoints (cargo leptos build --release --features bench)"
-cargo leptos build --release --features bench
+step "release build with the benchmark-only endpoints (cargo leptos build --release --split --features bench)"
+cargo leptos build --release --split --features bench
 step "the load generator (cargo build --release --example bench)"
 cargo build --release --example bench --features ssr,bench
 

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 printf '\033[1m==> building and starting tokenpair (first build takes several minutes)\033[0m\n'
-exec cargo leptos serve --release
+exec cargo leptos serve --release --split

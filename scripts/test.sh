@@ -20,8 +20,8 @@ else
   step "PostgreSQL pass SKIPPED: set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432) to run it"
 fi
 
-step "building the app for the browser tests (cargo leptos build)"
-cargo leptos build
+step "building the app for the browser tests (cargo leptos build --split)"
+cargo leptos build --split
 
 step "end-to-end tests in Chromium (Playwright)"
 if [ -z "${CHROMIUM_PATH:-}" ] && [ -x /usr/bin/chromium ]; then

@@ -3,12 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
-use crate::client::refresh;
 use crate::client::store::provide_auth;
+use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
-use crate::pages::{Account, Home, Inspector, Lab, Login, NotFound, Register, Sessions};
+use crate::pages::{AccountRoute, Home, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,8 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let auth = provide_auth();
-    // Effects run only in the browser, once hydrated: restore a session, listen to other tabs.
-    Effect::new(move || refresh::start(auth));
+    // In the browser, once the page has hydrated: restore a session, listen to other tabs.
+    on_hydrated(move || refresh::start(auth));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/tokenpair.css"/>
@@ -50,10 +50,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/register") view=Register/>
                     <Route path=path!("/login") view=Login/>
-                    <Route path=path!("/account") view=Account/>
-                    <Route path=path!("/sessions") view=Sessions/>
-                    <Route path=path!("/inspector") view=Inspector/>
-                    <Route path=path!("/lab") view=Lab/>
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
+                    <Route path=path!("/inspector") view={Lazy::<InspectorRoute>::new()}/>
+                    <Route path=path!("/lab") view={Lazy::<LabRoute>::new()}/>
                 </Routes>
             </main>
             <footer class="footer">

@@ -26,6 +26,23 @@ pub fn now_ms() -> f64 {
     }
 }
 
+/// Whether the page has finished hydrating; provided by the wasm's entry point (`crate::hydrate`).
+#[derive(Clone, Copy)]
+pub struct Hydrated(pub ReadSignal<bool>);
+
+/// Runs `start` once, in the browser, when the whole page has hydrated (lazy routes included).
+pub fn on_hydrated(start: impl FnOnce() + 'static) {
+    let Some(Hydrated(hydrated)) = use_context::<Hydrated>() else { return }; // on the server
+    let mut start = Some(start);
+    Effect::new(move || {
+        if hydrated.get() {
+            if let Some(start) = start.take() {
+                start();
+            }
+        }
+    });
+}
+
 /// Calls `tick` every `period_ms` while the calling component is mounted, in the browser only.
 pub fn use_interval(period_ms: u32, tick: impl FnMut() + 'static) {
     let handle = StoredValue::new_local(None::<Interval>);

@@ -1,4 +1,8 @@
-//! One module per page.
+//! One module per page. The pages a visitor meets first (home, log in, register) are in the
+//! main wasm; the pages behind a login are lazy routes, each its own wasm chunk fetched the first
+//! time it is visited (built with `cargo leptos build --split`; README, "The client's weight").
+
+use leptos::prelude::*;
 
 mod account;
 mod home;
@@ -9,11 +13,31 @@ mod not_found;
 mod register;
 mod sessions;
 
-pub use account::Account;
 pub use home::Home;
-pub use inspector::Inspector;
-pub use lab::Lab;
 pub use login::Login;
 pub use not_found::NotFound;
 pub use register::Register;
-pub use sessions::Sessions;
+
+/// Declares `$route`, the lazily loaded route of the page component `$page`.
+macro_rules! lazy_page {
+    ($route:ident => $page:path) => {
+        #[doc = concat!("The route of [`", stringify!($page), "`], loaded on first visit.")]
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_route: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(AccountRoute => account::Account);
+lazy_page!(SessionsRoute => sessions::Sessions);
+lazy_page!(InspectorRoute => inspector::Inspector);
+lazy_page!(LabRoute => lab::Lab);
