@@ -1,6 +1,6 @@
 //! JSON in the browser: the browser's own `JSON` parses and writes the text, and
-//! serde-wasm-bindgen moves values between JavaScript and our types. The wasm so carries no
-//! JSON parser or number formatter of its own (serde_json's were ~8 % of the bundle).
+//! serde-wasm-bindgen moves values between JavaScript and our types, so the wasm carries no JSON
+//! parser of its own (serde_json was 14 KB of the 242 KB brotli bundle).
 //!
 //! The server compiles this too but never calls it: every caller runs after hydration. There,
 //! each function fails instead of calling into a JavaScript that is not there.
