@@ -36,7 +36,9 @@ pub enum TimelineEntry {
     Refresh { started_at_ms: f64, latency_ms: f64, outcome: String },
 }
 
-/// Handles to the tab's auth state; `Copy`, so closures capture it freely.
+/// Handles to the tab's auth state; `Copy`, so closures capture it freely. `LocalStorage` below
+/// is Leptos's arena for values that are not `Send` (a timer, a JS future), not the browser's web
+/// storage: nothing here ever leaves this tab's memory.
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub(super) state: RwSignal<AuthState>,
