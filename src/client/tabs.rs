@@ -13,9 +13,10 @@ use crate::api::TokenResponse;
 /// How long a tab waits for another tab's refresh before going ahead anyway.
 pub const LOCK_WAIT_MS: u32 = 5_000;
 
-/// What one tab tells the others.
+/// What one tab tells the others. Externally tagged (serde's default), so reading it needs no
+/// buffering: an internally tagged enum pulled serde's `Content` machinery into the wasm.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum TabMessage {
     /// A new access token (after a login or a refresh), with the milliseconds it has left.
     Token {
