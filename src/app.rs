@@ -1,7 +1,7 @@
 //! The HTML shell and the router.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy};
 
@@ -10,7 +10,10 @@ use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
 use crate::pages::{AccountRoute, Home, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute};
 
-/// The document around the app, rendered on the server only.
+/// The document around the app, rendered on the server only. The head tags that never change
+/// are written here as plain HTML rather than with leptos_meta's components in `App`, so the
+/// wasm does not carry those components (6 KB of it, brotli); only the title, which pages set,
+/// goes through leptos_meta.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::page_content_security_policy();
@@ -20,6 +23,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="description" content="Reference implementation of the access-token / refresh-token login flow in Rust."/>
+                <link rel="stylesheet" id="leptos" href="/pkg/tokenpair.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -39,9 +45,6 @@ pub fn App() -> impl IntoView {
     on_hydrated(move || refresh::start(auth));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/tokenpair.css"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        <Meta name="description" content="Reference implementation of the access-token / refresh-token login flow in Rust."/>
         <Title text="tokenpair"/>
         <Router>
             <Nav/>
