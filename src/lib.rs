@@ -37,28 +37,3 @@ pub mod metrics;
 /// Application state, the assembled router, and serving it.
 #[cfg(feature = "ssr")]
 pub mod server;
-
-/// Entry point of the Wasm bundle: hydrates the server-rendered page.
-///
-/// The pages behind a login are lazy routes (each its own wasm chunk), so hydration is async: it
-/// may wait for a chunk. The app restores a session only once all of it is done
-/// (`client::on_hydrated`), so no part of the page hydrates against a state the server did not
-/// render.
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
-    use leptos::prelude::*;
-
-    console_error_panic_hook::set_once();
-    let (hydrated, set_hydrated) = signal(false);
-    wasm_bindgen_futures::spawn_local(async move {
-        let body = document().body().expect("the page has a <body>");
-        let page = leptos::mount::hydrate_from_async(body, move || {
-            provide_context(client::Hydrated(hydrated));
-            app::App()
-        })
-        .await;
-        set_hydrated.set(true);
-        page.forget();
-    });
-}
