@@ -1,5 +1,12 @@
 //! The `tokenpair` server: read settings, set up logging, serve. Also `tokenpair keys rotate`.
 
+/// mimalloc rather than glibc's malloc: a request allocates and frees dozens of small blocks.
+/// With it an unauthenticated request costs 27.4k user-space instructions instead of 31.3k
+/// (callgrind); glibc's malloc and free were 6 to 7 % of the server's CPU under load (`perf`).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
