@@ -609,7 +609,8 @@ fn goals(report: &Value) -> Value {
         "cpu_me_over_floor": ratio(me_ratio, "<= 1.3", me_ratio <= 1.3),
         "cpu_sqlite_lookup_over_me": ratio(sqlite_ratio, ">= 3.5", sqlite_ratio >= 3.5),
         "cpu_postgres_lookup_over_me": ratio(pg_ratio, ">= 7 (server + PostgreSQL CPU)", pg_ratio >= 7.0),
-        "cpu_postgres_lookup_over_me_server_only": ratio(pg_app_only, "(for reference)", pg_app_only >= 7.0),
+        // Not a goal: shown beside the one above, so "met" is null.
+        "cpu_postgres_lookup_over_me_server_only": json!({ "value": round(pg_app_only, 2), "goal": "(for reference)", "met": null }),
         "me_p99_flood_over_idle": ratio(p99, "<= 2", p99 <= 2.0),
         "login_unknown_over_wrong_password": ratio(timing_ratio, "1.00 ± 0.05", (timing_ratio - 1.0).abs() <= 0.05),
         "idle_rss_mb": ratio(idle_rss, "<= 40", idle_rss <= 40.0),
@@ -665,7 +666,11 @@ fn table(report: &Value) -> String {
                 "| {name} | {} | {} | {} |\n",
                 g["value"],
                 g["goal"].as_str().unwrap_or(""),
-                if g["met"] == true { "yes" } else { "no" }
+                match g["met"].as_bool() {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "–",
+                }
             );
         }
     }
