@@ -13,10 +13,9 @@ use crate::pages::{AccountRoute, Home, InspectorRoute, LabRoute, Login, NotFound
 /// The document around the app, rendered on the server only. The head tags that never change
 /// are written here as plain HTML rather than with leptos_meta's components in `App`, so the
 /// wasm does not carry those components (6 KB of it, brotli); only the title, which pages set,
-/// goes through leptos_meta.
+/// goes through leptos_meta. The server serves it with its Content-Security-Policy
+/// (`http/pages.rs`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::page_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

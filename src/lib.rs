@@ -32,8 +32,12 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod http;
 /// Per-endpoint counts of headless authentications and SQL statements; `GET /metrics`.
+/// Below `db/`: it knows nothing of the layers that count into it.
 #[cfg(feature = "ssr")]
 pub mod metrics;
-/// Application state, the assembled router, and serving it.
+/// Start-up: builds the state, assembles the router, serves it and shuts it down.
 #[cfg(feature = "ssr")]
 pub mod server;
+/// The application state: a struct of the parts handlers need, read only by `http/`.
+#[cfg(feature = "ssr")]
+pub mod state;

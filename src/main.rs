@@ -48,14 +48,14 @@ fn init_logging() -> Result<(), String> {
 #[cfg(feature = "ssr")]
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     use tokenpair::config::Config;
-    use tokenpair::server::{router, serve, shutdown_signal, AppState};
+    use tokenpair::server::{build_state, router, serve, shutdown_signal};
 
     let config = Config::from_env()?;
     // Leptos reads its own settings (LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT, ...) from the
     // environment, with defaults cargo-leptos compiled in.
     let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     let addr = leptos_options.site_addr;
-    let state = AppState::new(&config, leptos_options).await?;
+    let state = build_state(&config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
     serve(listener, router(state), shutdown_signal()).await?;
@@ -79,5 +79,5 @@ async fn rotate_keys() -> Result<(), Box<dyn std::error::Error>> {
 
 #[cfg(not(feature = "ssr"))]
 fn main() {
-    // The browser half has no `main`: its entry point is `tokenpair::hydrate`.
+    // The browser half has no `main`: its entry point is `hydrate` in `frontend/src/lib.rs`.
 }

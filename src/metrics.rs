@@ -2,13 +2,15 @@
 //! from the JWT alone and how many SQL statements ran. `GET /metrics` exposes the counts in the
 //! Prometheus text format.
 //!
-//! Attribution works through a task-local scope that `track` opens around each API request:
-//! `AuthUser` counts a headless authentication in it, and every statement in `db/` counts a
-//! query in it (`db::query` and its siblings). Statements outside a request (start-up, key
-//! reloads) are not counted.
+//! Attribution works through a task-local scope that `track` opens around each API request. It
+//! holds the counters and the endpoint, nothing else: `AuthUser` counts a headless authentication
+//! in it, and every statement in `db/` counts a query in it (`db::query` and its siblings), so
+//! neither needs to be handed the counters. Statements outside a request (start-up, key reloads)
+//! are not counted.
 
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method};
@@ -19,8 +21,6 @@ use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEn
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
-
-use crate::server::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Endpoint {
@@ -85,7 +85,7 @@ impl Default for Metrics {
 }
 
 tokio::task_local! {
-    static SCOPE: (AppState, Endpoint);
+    static SCOPE: (Arc<Metrics>, Endpoint);
 }
 
 impl Metrics {
@@ -100,24 +100,24 @@ impl Metrics {
 
 /// Middleware around every API route: counts the request and opens the scope the counts below
 /// are attributed to.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route = Route { method: request.method().clone(), path: request.extensions().get().cloned() };
     let label = Endpoint { endpoint: route };
-    state.metrics.requests.get_or_create(&label).inc();
-    SCOPE.scope((state, label), next.run(request)).await
+    metrics.requests.get_or_create(&label).inc();
+    SCOPE.scope((metrics, label), next.run(request)).await
 }
 
 /// Counts an authentication made from the JWT alone.
 pub fn headless_auth() {
-    let _ = SCOPE.try_with(|(state, endpoint)| state.metrics.headless.get_or_create(endpoint).inc());
+    let _ = SCOPE.try_with(|(metrics, endpoint)| metrics.headless.get_or_create(endpoint).inc());
 }
 
 /// Counts one SQL statement against the current endpoint.
 pub fn db_query() {
-    let _ = SCOPE.try_with(|(state, endpoint)| state.metrics.queries.get_or_create(endpoint).inc());
+    let _ = SCOPE.try_with(|(metrics, endpoint)| metrics.queries.get_or_create(endpoint).inc());
 }
 
 /// `GET /metrics`.
-pub async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+pub async fn exposition(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render())
 }

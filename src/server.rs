@@ -1,60 +1,27 @@
-//! Application state, the assembled router, and serving it. `main` and the integration tests
-//! both go through `AppState::new` and `router`, so the tests run exactly what ships.
+//! Start-up: build the state from the settings, assemble the router, serve, shut down. `main`
+//! and the integration tests both go through `build_state` and `router`, so the tests run
+//! exactly what ships.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos::prelude::use_context;
-use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::{shell, App};
 use crate::auth::keys::{KeyError, Keys, RELOAD_INTERVAL};
 use crate::auth::limits::Limits;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
-use crate::db::{self, DbError, Pool};
+use crate::db::{self, DbError};
 use crate::metrics::Metrics;
-
-/// Everything a handler may need. One `Arc`, so the clone that every extractor and
-/// middleware makes per request is a single reference-count increment.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub leptos_options: LeptosOptions,
-    pub config: Config,
-    pub db: Pool,
-    pub tokens: Tokens,
-    pub passwords: Passwords,
-    pub limits: Limits,
-    pub metrics: Metrics,
-}
-
-impl Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-/// What `leptos_axum` needs to render pages and serve files.
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+use crate::state::{AppState, Parts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -66,25 +33,23 @@ pub enum StartupError {
     Passwords(String),
 }
 
-impl AppState {
-    /// Opens and migrates the database, loads (or creates) the signing keys, and starts the
-    /// background upkeep (key reloads, forgetting idle rate-limit entries).
-    pub async fn new(config: &Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
-        let db = db::connect_and_migrate(&config.database_url).await?;
-        let keys = Keys::load_or_create(&db).await?;
-        let passwords = Passwords::new().await.map_err(|err| StartupError::Passwords(err.to_string()))?;
-        let state = Self(Arc::new(Shared {
-            leptos_options,
-            config: config.clone(),
-            db,
-            tokens: Tokens::new(keys, config),
-            passwords,
-            limits: Limits::new(config),
-            metrics: Metrics::default(),
-        }));
-        tokio::spawn(upkeep(state.clone()));
-        Ok(state)
-    }
+/// Opens and migrates the database, loads (or creates) the signing keys, starts the hashing
+/// threads, and starts the background upkeep (key reloads, forgetting idle rate-limit entries).
+pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    let keys = Keys::load_or_create(&db).await?;
+    let passwords = Passwords::new().await.map_err(|err| StartupError::Passwords(err.to_string()))?;
+    let state = AppState::new(Parts {
+        leptos_options,
+        config: config.clone(),
+        db,
+        tokens: Tokens::new(keys, config),
+        passwords,
+        limits: Limits::new(config),
+        metrics: Arc::new(Metrics::default()),
+    });
+    tokio::spawn(upkeep(state.clone()));
+    Ok(state)
 }
 
 /// Reloads the key ring (another instance or `tokenpair keys rotate` may have added a key) and
@@ -102,18 +67,14 @@ async fn upkeep(state: AppState) {
 
 /// The whole app: the JSON API, the server-rendered pages, static files, security headers.
 pub fn router(state: AppState) -> Router {
-    let pages = generate_route_list(App);
-    let options = state.leptos_options.clone();
     let (api, _) = crate::http::api(&state);
     Router::new()
         .merge(api)
-        .leptos_routes(&state, pages, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(crate::http::pages::routes(&state))
         // One `ServiceBuilder` stack rather than a `.layer` call each: axum wraps every route
         // in a boxed service per `.layer`, and each box costs a clone and an allocation on
         // every request. Every response gets these headers unless it set its own: pages set a
-        // CSP with their nonce (`page_content_security_policy`); anything else may run and
-        // embed nothing.
+        // CSP with their nonce (`http/pages.rs`); anything else may run and embed nothing.
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
@@ -129,23 +90,6 @@ pub fn router(state: AppState) -> Router {
 
 fn default_header(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-}
-
-/// While a page renders: a strict Content-Security-Policy naming this response's nonce. Only
-/// scripts carrying the nonce run (and what they load, `strict-dynamic`); the Wasm may compile
-/// (`wasm-unsafe-eval`); nothing may frame the page, change its base URL or embed plugins.
-pub fn page_content_security_policy() {
-    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) else {
-        return;
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
-    }
 }
 
 /// Serves `app` until `shutdown` completes, then lets in-flight requests finish.

@@ -8,7 +8,8 @@ use sqlx::migrate::MigrateDatabase;
 use tempfile::TempDir;
 use tokenpair::api::{paths, TokenResponse, CSRF_HEADER, CSRF_HEADER_VALUE};
 use tokenpair::config::Config;
-use tokenpair::server::{router, serve, AppState};
+use tokenpair::server::{build_state, router, serve};
+use tokenpair::state::AppState;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const COOKIE_NAME: &str = "__Secure-tokenpair-refresh";
@@ -111,7 +112,7 @@ pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, St
     })
     .expect("valid test settings");
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
-    let state = AppState::new(&config, leptos_options).await.expect("app starts");
+    let state = build_state(&config, leptos_options).await.expect("app starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let app = router(state.clone());
