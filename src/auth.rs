@@ -4,19 +4,24 @@
 //! 2. `flow` opens a session row and asks `tokens` to sign an access token (15 min, sent in
 //!    the JSON body, kept in the tab's memory) and a refresh token (7 days, sent only in the
 //!    HttpOnly cookie built by `cookie`). `keys` holds the Ed25519 keys that sign them.
-//! 3. Every API call carries the access token; `extract` verifies it from the JWT alone, with no
-//!    database query: that is the "headless" half of the design.
+//! 3. Every API call carries the access token; `tokens` verifies it from the JWT alone, with no
+//!    database query (remembering it in `verified`): that is the "headless" half of the design.
 //! 4. Shortly before it expires the browser calls refresh; the cookie rides along. `guard`
 //!    refuses cross-site calls, `limits` floods. `rotation` does the thorough check in one
 //!    database transaction and makes a new refresh token the current one; an old one coming
 //!    back means a copy exists, and the whole session is revoked.
+//!
+//! Nothing here knows the HTTP layer or the application state: each function takes the parts
+//! it uses (`&Pool`, `&Tokens`, `&Passwords`, `&Limits`), and `http/` hands them over.
 //! 5. Logout revokes the session row; the refresh token then stops working at once, while an
 //!    access token already issued lives out its short lifetime. `account` lists and revokes
 //!    sessions and changes the password.
 
+use crate::api::EventKind;
+use crate::db::events::NewEvent;
+
 pub mod account;
 pub mod cookie;
-pub mod extract;
 pub mod flow;
 pub mod guard;
 pub mod keys;
@@ -36,4 +41,36 @@ pub fn unix_now() -> i64 {
 /// A fresh random identifier (122 random bits) for users, sessions and token ids.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The first 8 characters of an id: enough to tell tokens apart in a log or event.
+pub fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// Where a request came from, recorded on sessions and security events.
+#[derive(Debug, Default)]
+pub struct Client {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Client {
+    /// A security event of `kind` for this client, to add a detail to and record.
+    pub fn event<'a>(
+        &'a self,
+        user_id: &'a str,
+        session_id: Option<&'a str>,
+        kind: EventKind,
+    ) -> NewEvent<'a> {
+        NewEvent {
+            user_id,
+            session_id,
+            kind,
+            detail: None,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            now: unix_now(),
+        }
+    }
 }

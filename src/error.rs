@@ -14,7 +14,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// 422: a field failed validation; names the field.
     #[error("{message}")]
-    Validation { field: &'static str, message: &'static str },
+    Validation { field: &'static str, message: String },
     /// 409: registering an email that already has an account.
     #[error("an account with this email already exists")]
     EmailTaken,

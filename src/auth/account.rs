@@ -1,19 +1,18 @@
 //! What a logged-in user can do about their sessions: list them, revoke one, revoke the others
 //! or all, change the password (which revokes every other session), read the security events.
-//! Each call is authenticated by the access token (`AuthUser`), then acts on the database.
+//! Each call is authenticated by the access token (`http/extract.rs`), then acts on the database.
 
-use super::flow::{validate_new_password, Client};
+use super::password::{self, Passwords};
 use super::tokens::AccessClaims;
-use super::unix_now;
-use crate::api::{ChainLink, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
-use crate::db::{self, events::NewEvent};
+use super::{short, unix_now, Client};
+use crate::api::{ChainLink, EventKind, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
+use crate::db::{self, events::NewEvent, Pool};
 use crate::error::{Error, Result};
-use crate::server::AppState;
 
 const EVENTS_SHOWN: i64 = 50;
 
-pub async fn sessions(state: &AppState, who: &AccessClaims) -> Result<Vec<SessionInfo>> {
-    let rows = db::sessions::live_of_user(&state.db, &who.sub, unix_now()).await?;
+pub async fn sessions(db: &Pool, who: &AccessClaims) -> Result<Vec<SessionInfo>> {
+    let rows = db::sessions::live_of_user(db, &who.sub, unix_now()).await?;
     Ok(rows
         .into_iter()
         .map(|row| SessionInfo {
@@ -28,106 +27,103 @@ pub async fn sessions(state: &AppState, who: &AccessClaims) -> Result<Vec<Sessio
         .collect())
 }
 
-pub async fn revoke_session(
-    state: &AppState,
-    who: &AccessClaims,
-    session_id: &str,
-    client: &Client,
-) -> Result<()> {
-    if !db::sessions::revoke_owned(&state.db, &who.sub, session_id, "revoked by the user", unix_now()).await?
-    {
+pub async fn revoke_session(db: &Pool, who: &AccessClaims, session_id: &str, client: &Client) -> Result<()> {
+    if !db::sessions::revoke_owned(db, &who.sub, session_id, "revoked by the user", unix_now()).await? {
         return Err(Error::SessionNotFound);
     }
-    record_revocations(state, who, &[session_id.to_owned()], client).await
+    record_revocations(db, who, &[session_id.to_owned()], client).await
 }
 
 /// Revokes every session of the user, or every one but the caller's.
-pub async fn revoke_all(
-    state: &AppState,
-    who: &AccessClaims,
-    keep_mine: bool,
-    client: &Client,
-) -> Result<Revoked> {
+pub async fn revoke_all(db: &Pool, who: &AccessClaims, keep_mine: bool, client: &Client) -> Result<Revoked> {
     let keep = keep_mine.then_some(who.sid.as_str());
     let reason = if keep_mine { "logged out from another session" } else { "logged out everywhere" };
-    let revoked = db::sessions::revoke_all_of_user(&state.db, &who.sub, keep, reason, unix_now()).await?;
-    record_revocations(state, who, &revoked, client).await?;
+    let revoked = db::sessions::revoke_all_of_user(db, &who.sub, keep, reason, unix_now()).await?;
+    record_revocations(db, who, &revoked, client).await?;
     Ok(Revoked { revoked: revoked.len() })
 }
 
 /// Changes the password after checking the current one; every other session is revoked and
 /// this one stays, vouched for by the new password.
 pub async fn change_password(
-    state: &AppState,
+    db: &Pool,
+    passwords: &Passwords,
     who: &AccessClaims,
     change: PasswordChange,
     client: &Client,
 ) -> Result<Revoked> {
-    validate_new_password(&change.new_password, "new_password")?;
-    let user = db::users::find_enabled_by_id(&state.db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
-    if !state.passwords.verify(change.current_password, Some(user.password_hash)).await? {
+    password::validate_new(&change.new_password, "new_password")?;
+    let user = db::users::find_enabled_by_id(db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
+    if !passwords.verify(change.current_password, Some(user.password_hash)).await? {
         return Err(Error::WrongCurrentPassword);
     }
-    let hash = state.passwords.hash(change.new_password).await?;
+    let hash = passwords.hash(change.new_password).await?;
     let now = unix_now();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = db::begin_write(db).await?;
     db::users::set_password(&mut *tx, &who.sub, &hash, now).await?;
     db::sessions::reconfirm_password(&mut *tx, &who.sid, now).await?;
     let revoked =
         db::sessions::revoke_all_of_user(&mut *tx, &who.sub, Some(&who.sid), "password changed", now).await?;
-    db::events::record(&mut *tx, client.event(&who.sub, Some(&who.sid), "password_changed")).await?;
+    db::events::record(&mut *tx, client.event(&who.sub, Some(&who.sid), EventKind::PasswordChanged)).await?;
     tx.commit().await?;
-    record_revocations(state, who, &revoked, client).await?;
+    record_revocations(db, who, &revoked, client).await?;
     Ok(Revoked { revoked: revoked.len() })
 }
 
-pub async fn events(state: &AppState, who: &AccessClaims) -> Result<Vec<SecurityEvent>> {
-    let rows = db::events::recent_of_user(&state.db, &who.sub, EVENTS_SHOWN).await?;
-    Ok(rows.into_iter().map(security_event).collect())
+pub async fn events(db: &Pool, who: &AccessClaims) -> Result<Vec<SecurityEvent>> {
+    let rows = db::events::recent_of_user(db, &who.sub, EVENTS_SHOWN).await?;
+    Ok(rows.into_iter().filter_map(security_event).collect())
 }
 
 /// The caller's session as the server sees it: the rotation chain and the decisions taken.
-pub async fn chain(state: &AppState, who: &AccessClaims) -> Result<SessionChain> {
-    let short = |jti: &str| super::rotation::short(jti).to_owned();
-    let tokens = db::sessions::chain(&state.db, &who.sub, &who.sid)
+pub async fn chain(db: &Pool, who: &AccessClaims) -> Result<SessionChain> {
+    let tokens = db::sessions::chain(db, &who.sub, &who.sid)
         .await?
         .into_iter()
         .map(|row| ChainLink {
-            jti_prefix: short(&row.jti),
-            parent_prefix: row.parent_jti.as_deref().map(short),
+            jti_prefix: short(&row.jti).to_owned(),
+            parent_prefix: row.parent_jti.as_deref().map(|parent| short(parent).to_owned()),
             issued_at: row.issued_at,
             expires_at: row.expires_at,
             rotated_at: row.rotated_at,
         })
         .collect();
-    let events = db::events::recent_of_session(&state.db, &who.sub, &who.sid, EVENTS_SHOWN).await?;
-    let decisions = events.into_iter().map(security_event).collect();
+    let events = db::events::recent_of_session(db, &who.sub, &who.sid, EVENTS_SHOWN).await?;
+    let decisions = events.into_iter().filter_map(security_event).collect();
     Ok(SessionChain { session_id: who.sid.clone(), tokens, decisions })
 }
 
-fn security_event(row: db::events::EventRow) -> SecurityEvent {
-    SecurityEvent {
+/// An event row as its owner sees it. Every kind this server writes is known; a row of a kind
+/// it does not know (written by a newer version sharing the database) is left out, and logged.
+fn security_event(row: db::events::EventRow) -> Option<SecurityEvent> {
+    let Some(kind) = EventKind::from_name(&row.kind) else {
+        tracing::warn!(kind = %row.kind, id = row.id, "security event of an unknown kind left out");
+        return None;
+    };
+    Some(SecurityEvent {
         id: row.id,
-        kind: row.kind,
+        kind,
         session_id: row.session_id,
         detail: row.detail,
         ip: row.ip,
         user_agent: row.user_agent,
         at: row.created_at,
-    }
+    })
 }
 
 async fn record_revocations(
-    state: &AppState,
+    db: &Pool,
     who: &AccessClaims,
     revoked: &[String],
     client: &Client,
 ) -> Result<()> {
+    let detail = format!("revoked from session {}", short(&who.sid));
     for session_id in revoked {
-        let detail = format!("revoked from session {}", super::rotation::short(&who.sid));
-        let event =
-            NewEvent { detail: Some(&detail), ..client.event(&who.sub, Some(session_id), "session_revoked") };
-        db::events::record(&state.db, event).await?;
+        let event = NewEvent {
+            detail: Some(&detail),
+            ..client.event(&who.sub, Some(session_id), EventKind::SessionRevoked)
+        };
+        db::events::record(db, event).await?;
     }
     Ok(())
 }

@@ -1,39 +1,21 @@
 //! The four things a client does with its credentials: register, log in, refresh, log out.
-//! Handlers in `http/auth.rs` call these; these call `password`, `tokens`, `rotation`, `db`.
+//! Handlers in `http/auth.rs` call these with the parts they need; these call `password`,
+//! `tokens`, `rotation` and `db`. Each runs in a `tracing` span named after it, so every log
+//! line it writes says which flow (and, once known, which user or session) it belongs to; the
+//! spans never record a password or a token.
 
-use super::rotation::{self, Outcome, Renewal};
-use super::tokens::{RefreshClaims, Signed};
-use super::{new_id, unix_now};
-use crate::api::{Credentials, User};
-use crate::db::{self, events::NewEvent, sessions::NewSession, users::NewUser};
+use tracing::field::Empty;
+
+use super::limits::Limits;
+use super::password::{self, Passwords};
+use super::rotation::{self, Outcome, Refusal, Renewal};
+use super::tokens::{RefreshClaims, Signed, Tokens};
+use super::{new_id, short, unix_now, Client};
+use crate::api::{Credentials, EventKind, User, EMAIL_MAX_BYTES};
+use crate::db::{self, events::NewEvent, sessions::NewSession, users::NewUser, Pool};
 use crate::error::{Error, Result};
-use crate::server::AppState;
 
-const MIN_PASSWORD_CHARS: usize = 8;
-const MAX_PASSWORD_CHARS: usize = 128;
-const MAX_EMAIL_BYTES: usize = 254;
 const MAX_USER_AGENT_CHARS: usize = 256;
-
-/// Where a request came from, recorded on sessions and security events.
-#[derive(Default)]
-pub struct Client {
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
-impl Client {
-    pub fn event<'a>(&'a self, user_id: &'a str, session_id: Option<&'a str>, kind: &'a str) -> NewEvent<'a> {
-        NewEvent {
-            user_id,
-            session_id,
-            kind,
-            detail: None,
-            ip: self.ip.as_deref(),
-            user_agent: self.user_agent.as_deref(),
-            now: unix_now(),
-        }
-    }
-}
 
 /// A new or renewed session: the access token for the body, the refresh token for the cookie.
 pub struct Issued {
@@ -42,144 +24,198 @@ pub struct Issued {
     pub user: User,
 }
 
-pub async fn register(state: &AppState, credentials: Credentials, client: Client) -> Result<Issued> {
+#[tracing::instrument(name = "register", skip_all, fields(user_id = Empty))]
+pub async fn register(
+    db: &Pool,
+    tokens: &Tokens,
+    passwords: &Passwords,
+    credentials: Credentials,
+    client: Client,
+) -> Result<Issued> {
     let email = normalise_email(&credentials.email);
-    if email.len() > MAX_EMAIL_BYTES || !email_address::EmailAddress::is_valid(&email) {
-        return Err(Error::Validation { field: "email", message: "email must be a valid email address" });
+    if email.len() > EMAIL_MAX_BYTES || !email_address::EmailAddress::is_valid(&email) {
+        let message = "email must be a valid email address".to_owned();
+        return Err(Error::Validation { field: "email", message });
     }
-    validate_new_password(&credentials.password, "password")?;
-    let password_hash = state.passwords.hash(credentials.password).await?;
+    password::validate_new(&credentials.password, "password")?;
+    let password_hash = passwords.hash(credentials.password).await?;
     let id = new_id();
+    tracing::Span::current().record("user_id", id.as_str());
     let now = unix_now();
     let user = NewUser { id: &id, email: &email, password_hash: &password_hash, now };
-    db::users::insert(&state.db, user).await.map_err(|err| {
+    db::users::insert(db, user).await.map_err(|err| {
         if db::is_unique_violation(&err) {
             Error::EmailTaken
         } else {
             Error::from(err)
         }
     })?;
-    db::events::record(&state.db, client.event(&id, None, "registered")).await?;
-    tracing::info!(user_id = %id, "registered");
-    start_session(state, User { id, email }, now, client).await
+    db::events::record(db, client.event(&id, None, EventKind::Registered)).await?;
+    tracing::info!("registered");
+    start_session(db, tokens, User { id, email }, now, client).await
 }
 
-pub async fn login(state: &AppState, credentials: Credentials, client: Client) -> Result<Issued> {
+#[tracing::instrument(name = "login", skip_all, fields(user_id = Empty))]
+pub async fn login(
+    db: &Pool,
+    tokens: &Tokens,
+    passwords: &Passwords,
+    limits: &Limits,
+    credentials: Credentials,
+    client: Client,
+) -> Result<Issued> {
     let email = normalise_email(&credentials.email);
-    state.limits.login_attempt_for(&email)?;
-    let user = db::users::find_enabled_by_email(&state.db, &email).await?;
+    limits.login_attempt_for(&email)?;
+    let user = db::users::find_enabled_by_email(db, &email).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     // Runs a full Argon2id verification even for an unknown email: same time, same answer.
-    let matches = state.passwords.verify(credentials.password, stored).await?;
+    let matches = passwords.verify(credentials.password, stored).await?;
     let Some(user) = user else {
         tracing::info!("login refused: unknown email");
         return Err(Error::InvalidCredentials);
     };
+    tracing::Span::current().record("user_id", user.id.as_str());
     if !matches {
-        tracing::info!(user_id = %user.id, "login refused: wrong password");
-        // Recorded after the answer, not before: a write (and its fsync) that only a known
-        // email pays would make "wrong password" measurably slower than "no such account".
-        let (db, user_id) = (state.db.clone(), user.id);
-        tokio::spawn(async move {
-            if let Err(err) = db::events::record(&db, client.event(&user_id, None, "login_failed")).await {
-                tracing::warn!(error = %err, "could not record a failed login");
-            }
-        });
+        tracing::info!("login refused: wrong password");
+        record_failed_login(db.clone(), client, user.id);
         return Err(Error::InvalidCredentials);
     }
-    tracing::info!(user_id = %user.id, "logged in");
-    start_session(state, User { id: user.id, email: user.email }, user.password_changed_at, client).await
+    tracing::info!("logged in");
+    start_session(db, tokens, User { id: user.id, email: user.email }, user.password_changed_at, client).await
+}
+
+/// Records a failed login after the answer, not before: a write (and its fsync) that only a
+/// known email pays would make "wrong password" measurably slower than "no such account".
+fn record_failed_login(db: Pool, client: Client, user_id: String) {
+    tokio::spawn(async move {
+        if let Err(err) = db::events::record(&db, client.event(&user_id, None, EventKind::LoginFailed)).await
+        {
+            tracing::warn!(error = %err, "could not record a failed login");
+        }
+    });
+}
+
+/// Why a refresh gave no tokens. The client only ever learns `invalid_refresh_token`; the lab
+/// and the logs see which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshRefused {
+    /// Missing, malformed, badly signed, expired, or not a refresh token at all.
+    InvalidToken,
+    /// A rotated refresh token came back after the grace window: the session is now revoked.
+    ReuseDetected,
+    /// The thorough check failed (revoked, expired, user disabled, password changed...).
+    Refused(Refusal),
+}
+
+impl RefreshRefused {
+    /// A stable name, for the lab: `invalid_token`, `reuse_detected`, or the refusal's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InvalidToken => "invalid_token",
+            Self::ReuseDetected => "reuse_detected",
+            Self::Refused(refusal) => refusal.name(),
+        }
+    }
 }
 
 /// Exchanges a refresh token for a new pair; `access_token`, when the client sends the one it
 /// holds (expired is fine), must belong to the same session.
 pub async fn refresh(
-    state: &AppState,
+    db: &Pool,
+    tokens: &Tokens,
     refresh_token: Option<&str>,
     access_token: Option<&str>,
     client: &Client,
 ) -> Result<Issued> {
-    let token = refresh_token.ok_or(Error::InvalidRefreshToken)?;
-    let claims = state.tokens.verify_refresh(token).map_err(|reason| {
-        tracing::info!(%reason, "refresh refused: token not valid");
-        Error::InvalidRefreshToken
-    })?;
+    try_refresh(db, tokens, refresh_token, access_token, client)
+        .await?
+        .map_err(|_| Error::InvalidRefreshToken)
+}
+
+/// [`refresh`], telling why no tokens were issued.
+#[tracing::instrument(name = "refresh", skip_all, fields(session_id = Empty))]
+pub async fn try_refresh(
+    db: &Pool,
+    tokens: &Tokens,
+    refresh_token: Option<&str>,
+    access_token: Option<&str>,
+    client: &Client,
+) -> Result<Result<Issued, RefreshRefused>> {
+    let verified = refresh_token.ok_or(RefreshRefused::InvalidToken).and_then(|token| {
+        tokens.verify_refresh(token).map_err(|reason| {
+            tracing::info!(%reason, "refresh refused: token not valid");
+            RefreshRefused::InvalidToken
+        })
+    });
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    tracing::Span::current().record("session_id", claims.sid.as_str());
     if let Some(access_token) = access_token {
-        check_pairing(state, &claims, access_token, client).await?;
+        check_pairing(db, tokens, &claims, access_token, client).await?;
     }
     let now = unix_now();
-    let grace = state.config.refresh_reuse_grace;
-    let renewal = match rotation::rotate(&state.db, &state.tokens, &claims, grace, now, client).await? {
-        Outcome::Rotated(renewal) => {
-            tracing::info!(session_id = %claims.sid, "refresh token rotated");
-            renewal
-        }
-        Outcome::Repeated(renewal) => {
-            tracing::info!(session_id = %claims.sid, "refresh repeated inside the grace window");
-            renewal
-        }
-        Outcome::ReuseDetected => {
-            tracing::warn!(session_id = %claims.sid, jti = rotation::short(&claims.jti), "refresh token reuse: session revoked");
-            return Err(Error::InvalidRefreshToken);
-        }
-        Outcome::Refused(refusal) => {
-            tracing::info!(session_id = %claims.sid, ?refusal, "refresh refused");
-            return Err(Error::InvalidRefreshToken);
-        }
+    let renewal = match rotation::rotate(db, tokens, &claims, now, client).await? {
+        Outcome::Rotated(renewal) => renewal,
+        Outcome::Repeated(renewal) => renewal,
+        Outcome::ReuseDetected => return Ok(Err(RefreshRefused::ReuseDetected)),
+        Outcome::Refused(refusal) => return Ok(Err(RefreshRefused::Refused(refusal))),
     };
     let Renewal { user_id, email, refresh } = renewal;
-    let access = state.tokens.sign_access(&user_id, &email, &claims.sid, now).map_err(Error::internal)?;
-    Ok(Issued { access, refresh, user: User { id: user_id, email } })
+    let access = tokens.sign_access(&user_id, &email, &claims.sid, now).map_err(Error::internal)?;
+    Ok(Ok(Issued { access, refresh, user: User { id: user_id, email } }))
 }
 
 async fn check_pairing(
-    state: &AppState,
+    db: &Pool,
+    tokens: &Tokens,
     refresh: &RefreshClaims,
     access_token: &str,
     client: &Client,
 ) -> Result<()> {
-    let paired = state
-        .tokens
-        .verify_access_ignoring_expiry(access_token)
-        .is_ok_and(|access| access.sid == refresh.sid);
+    let paired =
+        tokens.verify_access_ignoring_expiry(access_token).is_ok_and(|access| access.sid == refresh.sid);
     if paired {
         return Ok(());
     }
     let event = NewEvent {
         detail: Some("the refresh request carried an access token of another session"),
-        ..client.event(&refresh.sub, Some(&refresh.sid), "pairing_mismatch")
+        ..client.event(&refresh.sub, Some(&refresh.sid), EventKind::PairingMismatch)
     };
-    db::events::record(&state.db, event).await?;
-    tracing::warn!(session_id = %refresh.sid, "refresh refused: access token of another session");
+    db::events::record(db, event).await?;
+    tracing::warn!("refresh refused: access token of another session");
     Err(Error::TokenPairMismatch)
 }
 
 /// Revokes the session the refresh token belongs to. Succeeds with no or a useless token too:
 /// logging out must always leave the browser logged out.
-pub async fn logout(state: &AppState, refresh_token: Option<&str>, client: &Client) -> Result<()> {
-    let Some(claims) = refresh_token.and_then(|token| state.tokens.verify_refresh(token).ok()) else {
+#[tracing::instrument(name = "logout", skip_all, fields(session_id = Empty))]
+pub async fn logout(db: &Pool, tokens: &Tokens, refresh_token: Option<&str>, client: &Client) -> Result<()> {
+    let Some(claims) = refresh_token.and_then(|token| tokens.verify_refresh(token).ok()) else {
         return Ok(());
     };
-    if db::sessions::revoke(&state.db, &claims.sid, "logout", unix_now()).await? {
-        db::events::record(&state.db, client.event(&claims.sub, Some(&claims.sid), "logout")).await?;
-        tracing::info!(session_id = %claims.sid, "logged out");
+    tracing::Span::current().record("session_id", claims.sid.as_str());
+    if db::sessions::revoke(db, &claims.sid, "logout", unix_now()).await? {
+        db::events::record(db, client.event(&claims.sub, Some(&claims.sid), EventKind::Logout)).await?;
+        tracing::info!(jti = short(&claims.jti), "logged out");
     }
     Ok(())
 }
 
 async fn start_session(
-    state: &AppState,
+    db: &Pool,
+    tokens: &Tokens,
     user: User,
     password_changed_at: i64,
     client: Client,
 ) -> Result<Issued> {
     let now = unix_now();
     let session_id = new_id();
-    let max_expires_at = state.config.session_max_lifetime.map(|cap| now + cap.as_secs() as i64);
-    let slid = now + state.tokens.refresh_ttl.as_secs() as i64;
-    let expires_at = max_expires_at.map_or(slid, |cap| slid.min(cap));
+    let max_expires_at = tokens.session_cap(now);
+    let expires_at = tokens.session_expiry(now, max_expires_at);
     let claims = RefreshClaims::new(&user.id, &session_id, &new_id(), now, expires_at);
-    let refresh = state.tokens.sign_refresh(&claims).map_err(Error::internal)?;
+    let refresh = tokens.sign_refresh(&claims).map_err(Error::internal)?;
     let user_agent =
         client.user_agent.as_ref().map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect::<String>());
     let session = NewSession {
@@ -193,22 +229,11 @@ async fn start_session(
         user_agent: user_agent.as_deref(),
         ip: client.ip.as_deref(),
     };
-    db::sessions::create(&state.db, session).await?;
-    db::events::record(&state.db, client.event(&user.id, Some(&session_id), "login")).await?;
-    let access =
-        state.tokens.sign_access(&user.id, &user.email, &session_id, now).map_err(Error::internal)?;
+    db::sessions::create(db, session).await?;
+    db::events::record(db, client.event(&user.id, Some(&session_id), EventKind::Login)).await?;
+    let access = tokens.sign_access(&user.id, &user.email, &session_id, now).map_err(Error::internal)?;
+    tracing::info!(session_id = %session_id, "session started");
     Ok(Issued { access, refresh, user })
-}
-
-pub(super) fn validate_new_password(password: &str, field: &'static str) -> Result<()> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(Error::Validation { field, message: "password must be at least 8 characters" });
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(Error::Validation { field, message: "password must be at most 128 characters" });
-    }
-    Ok(())
 }
 
 fn normalise_email(email: &str) -> String {

@@ -9,34 +9,20 @@
 //!   form cannot send and which makes any cross-origin `fetch` preflight, which we never allow
 //!   (there is no CORS layer anywhere).
 
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
-use axum::middleware::Next;
-use axum::response::Response;
 
 use crate::api::{CSRF_HEADER, CSRF_HEADER_VALUE};
 use crate::error::Error;
-use crate::server::AppState;
 
-/// For `refresh` and `logout`, which act on the cookie alone.
-pub async fn cookie_endpoint(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, Error> {
-    check(&state.config.app_origins, request.headers(), true)?;
-    Ok(next.run(request).await)
+/// For `refresh` and `logout`, which act on the cookie alone: the custom header is required.
+pub fn cookie_endpoint(origins: &[String], headers: &HeaderMap) -> Result<(), Error> {
+    check(origins, headers, true)
 }
 
 /// For `login` and `register`: no custom header needed (outside API clients may use them),
 /// but a browser posting from another site is refused.
-pub async fn credentials_endpoint(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, Error> {
-    check(&state.config.app_origins, request.headers(), false)?;
-    Ok(next.run(request).await)
+pub fn credentials_endpoint(origins: &[String], headers: &HeaderMap) -> Result<(), Error> {
+    check(origins, headers, false)
 }
 
 fn check(origins: &[String], headers: &HeaderMap, need_custom_header: bool) -> Result<(), Error> {

@@ -2,19 +2,15 @@
 //! account, refresh per client IP. A limited request gets 429 with `Retry-After`; every limit
 //! replenishes evenly, so nobody is locked out for longer than the wait it names.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use governor::clock::{Clock, DefaultClock, QuantaInstant};
 use governor::{DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
 use crate::config::{Config, RateLimit};
 use crate::error::Error;
-use crate::server::AppState;
 
 pub struct Limits {
     login_per_ip: DefaultKeyedRateLimiter<IpAddr>,
@@ -29,6 +25,16 @@ impl Limits {
             login_per_account: RateLimiter::keyed(quota(config.login_per_account)),
             refresh_per_ip: RateLimiter::keyed(quota(config.refresh_per_ip)),
         }
+    }
+
+    /// Counts a login or registration attempt from this address.
+    pub fn login_attempt_from(&self, ip: IpAddr) -> Result<(), Error> {
+        verdict(self.login_per_ip.check_key(&ip))
+    }
+
+    /// Counts a refresh from this address.
+    pub fn refresh_from(&self, ip: IpAddr) -> Result<(), Error> {
+        verdict(self.refresh_per_ip.check_key(&ip))
     }
 
     /// Counts a login attempt for this (normalised) email.
@@ -55,32 +61,4 @@ fn verdict(result: Result<(), NotUntil<QuantaInstant>>) -> Result<(), Error> {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         Error::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
     })
-}
-
-fn client_ip(request: &Request) -> Option<IpAddr> {
-    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
-}
-
-/// Middleware for login and register.
-pub async fn login_per_ip(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, Error> {
-    if let Some(ip) = client_ip(&request) {
-        verdict(state.limits.login_per_ip.check_key(&ip))?;
-    }
-    Ok(next.run(request).await)
-}
-
-/// Middleware for refresh.
-pub async fn refresh_per_ip(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, Error> {
-    if let Some(ip) = client_ip(&request) {
-        verdict(state.limits.refresh_per_ip.check_key(&ip))?;
-    }
-    Ok(next.run(request).await)
 }

@@ -19,7 +19,22 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand_core::OsRng;
 use thread_priority::{set_current_thread_priority, ThreadPriority};
 
+use crate::api::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use crate::error::{Error, Result};
+
+/// Checks a new password against the length rule (`api::PASSWORD_MIN_CHARS` to
+/// `PASSWORD_MAX_CHARS` characters); a refusal names `field`.
+pub fn validate_new(password: &str, field: &'static str) -> Result<()> {
+    let chars = password.chars().count();
+    let message = if chars < PASSWORD_MIN_CHARS {
+        format!("password must be at least {PASSWORD_MIN_CHARS} characters")
+    } else if chars > PASSWORD_MAX_CHARS {
+        format!("password must be at most {PASSWORD_MAX_CHARS} characters")
+    } else {
+        return Ok(());
+    };
+    Err(Error::Validation { field, message })
+}
 
 pub struct Passwords {
     hashing: rayon::ThreadPool,

@@ -12,10 +12,11 @@
 
 use std::time::Duration;
 
-use super::flow::Client;
 use super::tokens::{RefreshClaims, Signed, Tokens};
+use super::{new_id, short, Client};
+use crate::api::EventKind;
 use crate::db::sessions::{Rotation, SessionForRefresh, TokenRow};
-use crate::db::{self, events::NewEvent, Pool};
+use crate::db::{self, events::NewEvent, Pool, WriteTransaction};
 use crate::error::{Error, Result};
 
 /// What a refresh request leads to.
@@ -44,6 +45,18 @@ pub enum Refusal {
     UserDisabled,
     /// The password changed after this session was last vouched for.
     PasswordChanged,
+}
+
+impl Refusal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UnknownSession => "unknown_session",
+            Self::Revoked => "session_revoked",
+            Self::Expired => "session_expired",
+            Self::UserDisabled => "user_disabled",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
 }
 
 /// The decision, before anything is written.
@@ -93,11 +106,11 @@ fn decide(
 }
 
 /// Checks `presented` against its session and acts on the decision, in one transaction.
+#[tracing::instrument(name = "rotate", skip_all, fields(session_id = %presented.sid, jti = short(&presented.jti)))]
 pub async fn rotate(
     pool: &Pool,
     tokens: &Tokens,
     presented: &RefreshClaims,
-    grace: Duration,
     now: i64,
     client: &Client,
 ) -> Result<Outcome> {
@@ -106,69 +119,93 @@ pub async fn rotate(
     let mut tx = db::begin_write(pool).await?;
     let sid = presented.sid.as_str();
     let Some(session) = db::sessions::find_for_refresh(&mut tx, sid).await? else {
+        tracing::info!("refresh refused: no such session");
         return Ok(Outcome::Refused(Refusal::UnknownSession));
     };
     let presented_row = db::sessions::find_token(&mut tx, sid, &presented.jti).await?;
     let current_row = db::sessions::find_token(&mut tx, sid, &session.current_jti).await?;
-    let decision = decide(&session, presented, presented_row.as_ref(), current_row.as_ref(), now, grace);
-    let event = |kind, detail| NewEvent { detail, ..client.event(&session.user_id, Some(sid), kind) };
+    let decision =
+        decide(&session, presented, presented_row.as_ref(), current_row.as_ref(), now, tokens.reuse_grace);
+    let step = Step { tokens, session: &session, presented, now, client };
     let outcome = match decision {
-        Decision::Refuse(refusal) => return Ok(Outcome::Refused(refusal)),
-        Decision::Reuse => {
-            let detail = format!("refresh token {} presented again after rotation", short(&presented.jti));
-            db::sessions::revoke(&mut *tx, sid, "refresh token reuse detected", now).await?;
-            db::events::record(&mut *tx, event("reuse_detected", Some(&detail))).await?;
-            Outcome::ReuseDetected
+        Decision::Refuse(refusal) => {
+            tracing::info!(?refusal, "refresh refused");
+            return Ok(Outcome::Refused(refusal));
         }
-        Decision::RepeatCurrent => {
-            let current = current_row.ok_or_else(|| Error::internal("current refresh token row missing"))?;
-            let claims = RefreshClaims::new(
-                &session.user_id,
-                sid,
-                &current.jti,
-                current.issued_at,
-                current.expires_at,
-            );
-            let refresh = tokens.sign_refresh(&claims).map_err(Error::internal)?;
-            db::events::record(&mut *tx, event("refresh_repeated", None)).await?;
-            Outcome::Repeated(Renewal {
-                user_id: session.user_id.clone(),
-                email: session.email.clone(),
-                refresh,
-            })
-        }
-        Decision::Rotate => {
-            let slid = now + tokens.refresh_ttl.as_secs() as i64;
-            let expires_at = session.max_expires_at.map_or(slid, |cap| slid.min(cap));
-            let claims = RefreshClaims::new(&session.user_id, sid, &super::new_id(), now, expires_at);
-            let refresh = tokens.sign_refresh(&claims).map_err(Error::internal)?;
-            let rotation = Rotation {
-                session_id: sid,
-                presented_jti: &presented.jti,
-                new_jti: &refresh.jti,
-                now,
-                expires_at,
-            };
-            // Under the write lock this cannot fail; on an engine with weaker isolation this
-            // conditional update is what keeps a rotation from happening twice.
-            if !db::sessions::rotate(&mut tx, rotation).await? {
-                return Ok(Outcome::Refused(Refusal::Revoked));
-            }
-            db::events::record(&mut *tx, event("refresh", None)).await?;
-            Outcome::Rotated(Renewal {
-                user_id: session.user_id.clone(),
-                email: session.email.clone(),
-                refresh,
-            })
-        }
+        Decision::Reuse => step.revoke_for_reuse(&mut tx).await?,
+        Decision::RepeatCurrent => step.repeat_current(&mut tx, current_row).await?,
+        Decision::Rotate => step.rotate(&mut tx).await?,
     };
     tx.commit().await?;
     Ok(outcome)
 }
 
-/// The first 8 characters of an id: enough to tell tokens apart in a log or event.
-pub fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+/// What acting on a decision needs besides the open transaction: the facts it was made on.
+struct Step<'a> {
+    tokens: &'a Tokens,
+    session: &'a SessionForRefresh,
+    presented: &'a RefreshClaims,
+    now: i64,
+    client: &'a Client,
+}
+
+impl Step<'_> {
+    fn event(&self, kind: EventKind) -> NewEvent<'_> {
+        self.client.event(&self.session.user_id, Some(&self.presented.sid), kind)
+    }
+
+    fn renewal(&self, refresh: Signed) -> Renewal {
+        Renewal { user_id: self.session.user_id.clone(), email: self.session.email.clone(), refresh }
+    }
+
+    /// An old token came back: someone holds a copy. Revoke the whole session.
+    async fn revoke_for_reuse(&self, tx: &mut WriteTransaction) -> Result<Outcome> {
+        let detail = format!("refresh token {} presented again after rotation", short(&self.presented.jti));
+        db::sessions::revoke(&mut **tx, &self.presented.sid, "refresh token reuse detected", self.now)
+            .await?;
+        let event = NewEvent { detail: Some(&detail), ..self.event(EventKind::ReuseDetected) };
+        db::events::record(&mut **tx, event).await?;
+        tracing::warn!("refresh token reuse: session revoked");
+        Ok(Outcome::ReuseDetected)
+    }
+
+    /// The parent again, inside the grace window: the current child again, byte for byte.
+    async fn repeat_current(
+        &self,
+        tx: &mut WriteTransaction,
+        current_row: Option<TokenRow>,
+    ) -> Result<Outcome> {
+        let current = current_row.ok_or_else(|| Error::internal("current refresh token row missing"))?;
+        let (user, sid) = (&self.session.user_id, &self.presented.sid);
+        let claims = RefreshClaims::new(user, sid, &current.jti, current.issued_at, current.expires_at);
+        let refresh = self.tokens.sign_refresh(&claims).map_err(Error::internal)?;
+        db::events::record(&mut **tx, self.event(EventKind::RefreshRepeated)).await?;
+        tracing::info!("refresh repeated inside the grace window");
+        Ok(Outcome::Repeated(self.renewal(refresh)))
+    }
+
+    /// The current token: issue its successor and make that the current one.
+    async fn rotate(&self, tx: &mut WriteTransaction) -> Result<Outcome> {
+        let expires_at = self.tokens.session_expiry(self.now, self.session.max_expires_at);
+        let claims =
+            RefreshClaims::new(&self.session.user_id, &self.presented.sid, &new_id(), self.now, expires_at);
+        let refresh = self.tokens.sign_refresh(&claims).map_err(Error::internal)?;
+        let rotation = Rotation {
+            session_id: &self.presented.sid,
+            presented_jti: &self.presented.jti,
+            new_jti: &refresh.jti,
+            now: self.now,
+            expires_at,
+        };
+        // Under the write lock this cannot fail; on an engine with weaker isolation this
+        // conditional update is what keeps a rotation from happening twice.
+        if !db::sessions::rotate(tx, rotation).await? {
+            return Ok(Outcome::Refused(Refusal::Revoked));
+        }
+        db::events::record(&mut **tx, self.event(EventKind::Refresh)).await?;
+        tracing::info!(new_jti = short(&refresh.jti), "refresh token rotated");
+        Ok(Outcome::Rotated(self.renewal(refresh)))
+    }
 }
 
 #[cfg(test)]

@@ -96,7 +96,12 @@ pub struct Tokens {
     /// The same checks without `exp`: for the expired access token a refresh may carry.
     validation_ignoring_expiry: Validation,
     pub access_ttl: Duration,
+    /// How far each refresh slides a session's expiry.
     pub refresh_ttl: Duration,
+    /// The absolute cap on a session, however active, if one is set.
+    pub session_max_lifetime: Option<Duration>,
+    /// How long a just-rotated refresh token still gets its successor again (`rotation.rs`).
+    pub reuse_grace: Duration,
 }
 
 impl Tokens {
@@ -117,7 +122,21 @@ impl Tokens {
             validation_ignoring_expiry,
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
+            session_max_lifetime: config.session_max_lifetime,
+            reuse_grace: config.refresh_reuse_grace,
         }
+    }
+
+    /// When a session started (`None`) or refreshed at `now` expires: one refresh lifetime on,
+    /// never past its cap.
+    pub fn session_expiry(&self, now: i64, max_expires_at: Option<i64>) -> i64 {
+        let slid = now + self.refresh_ttl.as_secs() as i64;
+        max_expires_at.map_or(slid, |cap| slid.min(cap))
+    }
+
+    /// The cap of a session that starts at `now`, if `SESSION_MAX_LIFETIME` sets one.
+    pub fn session_cap(&self, now: i64) -> Option<i64> {
+        self.session_max_lifetime.map(|cap| now + cap.as_secs() as i64)
     }
 
     pub fn sign_access(

@@ -3,11 +3,12 @@
 use sqlx::any::AnyExecutor;
 
 use super::{query, query_as, Pool};
+use crate::api::EventKind;
 
 pub struct NewEvent<'a> {
     pub user_id: &'a str,
     pub session_id: Option<&'a str>,
-    pub kind: &'a str,
+    pub kind: EventKind,
     pub detail: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -21,7 +22,7 @@ pub async fn record(db: impl AnyExecutor<'_>, event: NewEvent<'_>) -> Result<(),
     )
     .bind(event.user_id)
     .bind(event.session_id)
-    .bind(event.kind)
+    .bind(event.kind.name())
     .bind(event.detail)
     .bind(event.ip)
     .bind(event.user_agent)

@@ -5,23 +5,23 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::{JsonBody, RequestClient};
+use super::extract::{AuthUser, JsonBody, RequestClient};
+use super::openapi::{BearerRefused, BodyRefused, Unavailable};
 use crate::api::{ErrorBody, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
 use crate::auth::account;
-use crate::auth::extract::AuthUser;
 use crate::error::Result;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The user's live sessions; `current` marks the one making the request.
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "sessions", security(("bearer" = [])), responses(
     (status = 200, body = Vec<SessionInfo>),
-    (status = 401, description = "invalid_token", body = ErrorBody),
+    BearerRefused, Unavailable,
 ))]
 pub async fn sessions(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> Result<Json<Vec<SessionInfo>>> {
-    Ok(Json(account::sessions(&state, &who).await?))
+    Ok(Json(account::sessions(&state.db, &who).await?))
 }
 
 /// Revoke one of the user's sessions: its next refresh fails.
@@ -29,8 +29,8 @@ pub async fn sessions(
     params(("id" = String, Path, description = "the session id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "invalid_token", body = ErrorBody),
         (status = 404, description = "session_not_found: not a live session of this user", body = ErrorBody),
+        BearerRefused, Unavailable,
     ))]
 pub async fn revoke_session(
     State(state): State<AppState>,
@@ -38,34 +38,34 @@ pub async fn revoke_session(
     RequestClient(client): RequestClient,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    account::revoke_session(&state, &who, &id, &client).await?;
+    account::revoke_session(&state.db, &who, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Revoke every session but the caller's.
 #[utoipa::path(post, path = "/api/auth/logout-others", tag = "sessions", security(("bearer" = [])), responses(
     (status = 200, body = Revoked),
-    (status = 401, description = "invalid_token", body = ErrorBody),
+    BearerRefused, Unavailable,
 ))]
 pub async fn logout_others(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     RequestClient(client): RequestClient,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::revoke_all(&state, &who, true, &client).await?))
+    Ok(Json(account::revoke_all(&state.db, &who, true, &client).await?))
 }
 
 /// Revoke every session of the user, the caller's included.
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "sessions", security(("bearer" = [])), responses(
     (status = 200, body = Revoked),
-    (status = 401, description = "invalid_token", body = ErrorBody),
+    BearerRefused, Unavailable,
 ))]
 pub async fn logout_all(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     RequestClient(client): RequestClient,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::revoke_all(&state, &who, false, &client).await?))
+    Ok(Json(account::revoke_all(&state.db, &who, false, &client).await?))
 }
 
 /// Change the password (the current one is required); every other session is revoked.
@@ -73,9 +73,8 @@ pub async fn logout_all(
     request_body = PasswordChange,
     responses(
         (status = 200, description = "Changed; how many other sessions were revoked", body = Revoked),
-        (status = 401, description = "invalid_token", body = ErrorBody),
         (status = 403, description = "invalid_current_password", body = ErrorBody),
-        (status = 422, description = "validation_failed (new_password)", body = ErrorBody),
+        BearerRefused, BodyRefused, Unavailable,
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -83,26 +82,26 @@ pub async fn change_password(
     RequestClient(client): RequestClient,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::change_password(&state, &who, change, &client).await?))
+    Ok(Json(account::change_password(&state.db, &state.passwords, &who, change, &client).await?))
 }
 
 /// The account's recent security events, newest first.
 #[utoipa::path(get, path = "/api/auth/events", tag = "sessions", security(("bearer" = [])), responses(
     (status = 200, body = Vec<SecurityEvent>),
-    (status = 401, description = "invalid_token", body = ErrorBody),
+    BearerRefused, Unavailable,
 ))]
 pub async fn events(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> Result<Json<Vec<SecurityEvent>>> {
-    Ok(Json(account::events(&state, &who).await?))
+    Ok(Json(account::events(&state.db, &who).await?))
 }
 
 /// The caller's session as the server sees it: its rotation chain and every decision taken on it.
 #[utoipa::path(get, path = "/api/auth/sessions/current/chain", tag = "sessions", security(("bearer" = [])), responses(
     (status = 200, body = SessionChain),
-    (status = 401, description = "invalid_token", body = ErrorBody),
+    BearerRefused, Unavailable,
 ))]
 pub async fn chain(State(state): State<AppState>, AuthUser(who): AuthUser) -> Result<Json<SessionChain>> {
-    Ok(Json(account::chain(&state, &who).await?))
+    Ok(Json(account::chain(&state.db, &who).await?))
 }

@@ -6,19 +6,20 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
 
-use super::{JsonBody, RequestClient};
+use super::extract::{JsonBody, RequestClient};
+use super::openapi::{BodyRefused, CrossSite, RateLimited, RequestedWith, Unavailable};
 use crate::api::{Credentials, ErrorBody, TokenResponse};
 use crate::auth::flow::{self, Issued};
 use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Create an account and log in: the access token in the body, the refresh token in the cookie.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses(
-    (status = 201, description = "Registered and logged in; sets the refresh cookie", body = TokenResponse),
+    (status = 201, description = "Registered and logged in; sets the refresh cookie and the logged-in hint",
+        body = TokenResponse, headers(("Set-Cookie" = String))),
     (status = 409, description = "email_taken", body = ErrorBody),
-    (status = 422, description = "validation_failed, naming the field", body = ErrorBody),
-    (status = 429, description = "rate_limited", body = ErrorBody),
+    BodyRefused, CrossSite, RateLimited, Unavailable,
 ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -26,15 +27,16 @@ pub async fn register(
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let issued = flow::register(&state, credentials, client).await?;
+    let issued = flow::register(&state.db, &state.tokens, &state.passwords, credentials, client).await?;
     Ok(issue(StatusCode::CREATED, jar, issued, &state))
 }
 
 /// Log in with email and password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses(
-    (status = 200, description = "Logged in; sets the refresh cookie", body = TokenResponse),
+    (status = 200, description = "Logged in; sets the refresh cookie and the logged-in hint",
+        body = TokenResponse, headers(("Set-Cookie" = String))),
     (status = 401, description = "invalid_credentials: wrong password or unknown email alike", body = ErrorBody),
-    (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody),
+    BodyRefused, CrossSite, RateLimited, Unavailable,
 ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -42,19 +44,26 @@ pub async fn login(
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let issued = flow::login(&state, credentials, client).await?;
+    let issued =
+        flow::login(&state.db, &state.tokens, &state.passwords, &state.limits, credentials, client).await?;
     Ok(issue(StatusCode::OK, jar, issued, &state))
 }
 
 /// Exchange the refresh cookie for a new access token and a new refresh cookie. Needs the
 /// `X-Requested-With: tokenpair` header; may carry the current (even expired) access token as
 /// a bearer, which must then belong to the same session.
-#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", responses(
-    (status = 200, description = "Both tokens rotated; sets the new refresh cookie", body = TokenResponse),
-    (status = 401, description = "invalid_refresh_token (cookie cleared) or token_pair_mismatch", body = ErrorBody),
-    (status = 403, description = "cross_site_request", body = ErrorBody),
-    (status = 429, description = "rate_limited", body = ErrorBody),
-))]
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
+    params(
+        ("X-Requested-With" = RequestedWith, Header, description = "must be `tokenpair`"),
+        ("__Secure-tokenpair-refresh" = Option<String>, Cookie, description = "the refresh token, set by login, register and refresh"),
+    ),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Both tokens rotated; sets the new refresh cookie",
+            body = TokenResponse, headers(("Set-Cookie" = String))),
+        (status = 401, description = "invalid_refresh_token (both cookies cleared) or token_pair_mismatch", body = ErrorBody),
+        CrossSite, RateLimited, Unavailable,
+    ))]
 pub async fn refresh(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
@@ -67,27 +76,34 @@ pub async fn refresh(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    match flow::refresh(&state, presented.as_deref(), bearer, &client).await {
+    match flow::refresh(&state.db, &state.tokens, presented.as_deref(), bearer, &client).await {
         Ok(issued) => issue(StatusCode::OK, jar, issued, &state),
         Err(Error::InvalidRefreshToken) => {
-            (jar.add(cookie::removal()), Error::InvalidRefreshToken).into_response()
+            // Both cookies go: the hint would only make the next page load try again.
+            let jar = jar.add(cookie::removal()).add(cookie::hint_removal());
+            (jar, Error::InvalidRefreshToken).into_response()
         }
         Err(other) => other.into_response(),
     }
 }
 
 /// Revoke this session and clear the cookie. Needs the `X-Requested-With: tokenpair` header.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses(
-    (status = 204, description = "Session revoked (if any), cookie and site data cleared"),
-    (status = 403, description = "cross_site_request", body = ErrorBody),
-))]
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    params(
+        ("X-Requested-With" = RequestedWith, Header, description = "must be `tokenpair`"),
+        ("__Secure-tokenpair-refresh" = Option<String>, Cookie, description = "the refresh token of the session to end"),
+    ),
+    responses(
+        (status = 204, description = "Session revoked (if any), cookies and site data cleared", headers(("Set-Cookie" = String))),
+        CrossSite, Unavailable,
+    ))]
 pub async fn logout(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
     jar: CookieJar,
 ) -> Result<Response> {
     let presented = jar.get(cookie::NAME).map(|c| c.value().to_owned());
-    flow::logout(&state, presented.as_deref(), &client).await?;
+    flow::logout(&state.db, &state.tokens, presented.as_deref(), &client).await?;
     let clear_site_data =
         [(HeaderName::from_static("clear-site-data"), HeaderValue::from_static(r#""cache", "storage""#))];
     let jar = jar.add(cookie::removal()).add(cookie::hint_removal());

@@ -8,15 +8,13 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use axum_extra::headers::authorization::Bearer;
-use axum_extra::headers::Authorization;
-use axum_extra::TypedHeader;
 
+use super::extract::BearerToken;
 use crate::api::Me;
 use crate::auth::unix_now;
 use crate::db;
 use crate::error::{Error, Result};
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/bench/anonymous", get(anonymous)).route("/bench/me-by-session", get(me_by_session))
@@ -28,11 +26,10 @@ async fn anonymous() -> Json<Me> {
 
 async fn me_by_session(
     State(state): State<AppState>,
-    TypedHeader(Authorization(bearer)): TypedHeader<Authorization<Bearer>>,
+    BearerToken(session_id): BearerToken,
 ) -> Result<Json<Me>> {
-    let session_id = bearer.token();
-    let (id, email) = db::sessions::owner_of_live_session(&state.db, session_id, unix_now())
+    let (id, email) = db::sessions::owner_of_live_session(&state.db, &session_id, unix_now())
         .await?
         .ok_or(Error::InvalidAccessToken)?;
-    Ok(Json(Me { id, email, session_id: session_id.to_owned() }))
+    Ok(Json(Me { id, email, session_id }))
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::db;
 use crate::error::{Error, Result};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How long readiness waits for the database before it says "not ready".
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

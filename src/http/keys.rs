@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The Ed25519 public keys that verify tokens (`kid`, `use: sig`, `alg: EdDSA`), including a
 /// key about to sign and a retired key whose tokens may still be live.

@@ -7,27 +7,19 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use axum_extra::extract::CookieJar;
-use axum_extra::headers::authorization::Bearer;
-use axum_extra::headers::Authorization;
-use axum_extra::TypedHeader;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 
-use super::RequestClient;
-use crate::auth::extract::AuthUser;
-use crate::auth::{cookie, flow, unix_now};
+use super::extract::{AuthUser, BearerToken, RequestClient};
+use crate::api::lab::{Forgery, LabStatus, Replayed, StolenCookie};
+use crate::auth::flow::{self, RefreshRefused};
+use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// `GET /api/lab`: whether the lab's extra endpoints are on. Always answers.
-pub async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "enabled": state.config.lab }))
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct StolenCookie {
-    pub refresh_token: String,
+pub async fn status(State(state): State<AppState>) -> Json<LabStatus> {
+    Json(LabStatus { enabled: state.config.lab })
 }
 
 /// `POST /api/auth/lab/copy-cookie`: hands the page a copy of its own HttpOnly refresh cookie,
@@ -39,37 +31,41 @@ pub async fn copy_cookie(jar: CookieJar) -> Result<Json<StolenCookie>> {
 }
 
 /// `POST /api/auth/lab/replay`: presents a refresh token from the attacker's side: the server
-/// runs its real refresh on it and reports the answer, without setting any cookie.
+/// runs its real refresh on it and reports what that refresh decided, without setting any cookie.
 pub async fn replay(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
     Json(stolen): Json<StolenCookie>,
-) -> Json<serde_json::Value> {
-    let answer = match flow::refresh(&state, Some(&stolen.refresh_token), None, &client).await {
-        Ok(_) => serde_json::json!({ "status": 200, "outcome": "the server issued new tokens" }),
-        Err(err) => {
-            let status = err.into_response().status().as_u16();
-            serde_json::json!({ "status": status, "outcome": "refused: reuse detected, the session is revoked" })
+) -> Result<Json<Replayed>> {
+    let presented = Some(stolen.refresh_token.as_str());
+    let answer = match flow::try_refresh(&state.db, &state.tokens, presented, None, &client).await? {
+        Ok(_) => Replayed {
+            status: 200,
+            outcome: "issued".into(),
+            explanation: "the server issued new tokens to the thief".into(),
+        },
+        Err(refused) => {
+            Replayed { status: 401, outcome: refused.name().into(), explanation: explain(refused) }
         }
     };
-    Json(answer)
+    Ok(Json(answer))
 }
 
-#[derive(Serialize)]
-pub struct Forgery {
-    pub name: &'static str,
-    pub token: String,
-    /// Why the server's verification refuses it (the same code `/api/me` runs).
-    pub reason: String,
+fn explain(refused: RefreshRefused) -> String {
+    match refused {
+        RefreshRefused::ReuseDetected => "refused: reuse detected, the whole session is now revoked".into(),
+        RefreshRefused::InvalidToken => "refused: the token is not a valid refresh token".into(),
+        RefreshRefused::Refused(refusal) => format!("refused: {}", refusal.name().replace('_', " ")),
+    }
 }
 
-/// `POST /api/lab/forge`: forged variants of the caller's access token.
+/// `POST /api/lab/forge`: forged variants of the caller's access token, each with the reason
+/// the server's own verification gives for refusing it.
 pub async fn forge(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
-    TypedHeader(Authorization(bearer)): TypedHeader<Authorization<Bearer>>,
+    BearerToken(real): BearerToken,
 ) -> Result<Json<Vec<Forgery>>> {
-    let real = bearer.token();
     let mut parts = real.split('.');
     let (header_b64, _payload, signature) =
         (parts.next().unwrap_or(""), parts.next(), parts.next().unwrap_or(""));
@@ -79,10 +75,8 @@ pub async fn forge(
     let alg_none = format!("{}.{}.", encode(&none_header), encode(&payload));
     let impostor = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
     let signing_input = format!("{header_b64}.{}", encode(&payload));
-    let other_key = format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(ed25519_dalek::Signer::sign(&impostor, signing_input.as_bytes()).to_bytes())
-    );
+    let impostor_signature = ed25519_dalek::Signer::sign(&impostor, signing_input.as_bytes());
+    let other_key = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(impostor_signature.to_bytes()));
     let an_hour_ago = unix_now() - 3600;
     let expired = state
         .tokens
@@ -96,16 +90,14 @@ pub async fn forge(
         ("expired an hour ago (signed by the real key)", expired.token),
         ("payload tampered (email changed)", tampered),
     ];
-    Ok(Json(
-        forgeries
-            .into_iter()
-            .map(|(name, token)| {
-                let reason =
-                    state.tokens.verify_access(&token).err().map_or("accepted".into(), |r| r.to_string());
-                Forgery { name, token, reason }
-            })
-            .collect(),
-    ))
+    let verdict =
+        |token: &str| state.tokens.verify_access(token).err().map_or("accepted".into(), |r| r.to_string());
+    let forgeries = forgeries.into_iter().map(|(name, token)| Forgery {
+        name: name.into(),
+        reason: verdict(&token),
+        token,
+    });
+    Ok(Json(forgeries.collect()))
 }
 
 /// `GET /lab/attacker`: a page for the cross-site demo, opened on the app's *other* loopback

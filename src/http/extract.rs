@@ -1,0 +1,76 @@
+//! What handlers take from a request besides the state: the verified access token
+//! (`AuthUser`), where the request came from (`RequestClient`), and a JSON body whose errors
+//! are ours (`JsonBody`).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum_extra::headers::authorization::Bearer;
+use axum_extra::headers::Authorization;
+use axum_extra::TypedHeader;
+
+use crate::auth::tokens::AccessClaims;
+use crate::auth::Client;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The verified claims of the request's access token (shared with the verified-token cache).
+/// Taking it makes a handler require a valid `Authorization: Bearer` token, checked from the
+/// JWT alone, with no database query.
+pub struct AuthUser(pub Arc<AccessClaims>);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let TypedHeader(Authorization(bearer)) =
+            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Error::InvalidAccessToken)?;
+        let claims = state.tokens.verify_access(bearer.token()).map_err(|reason| {
+            tracing::debug!(%reason, "access token refused");
+            Error::InvalidAccessToken
+        })?;
+        crate::metrics::headless_auth();
+        Ok(AuthUser(claims))
+    }
+}
+
+/// The token of the request's `Authorization: Bearer …` header, not yet verified.
+pub struct BearerToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let TypedHeader(Authorization(bearer)) =
+            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Error::InvalidAccessToken)?;
+        Ok(Self(bearer.token().to_owned()))
+    }
+}
+
+/// Where a request came from (user agent, peer address), as recorded on sessions and events.
+pub struct RequestClient(pub Client);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestClient {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let ip =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()).map(str::to_owned);
+        Ok(Self(Client { user_agent, ip }))
+    }
+}
+
+/// `axum::Json`, but a body that cannot be read becomes our JSON error, never axum's plain text.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+pub struct JsonBody<T>(pub T);

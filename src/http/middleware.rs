@@ -1,0 +1,60 @@
+//! The middleware in front of the credential endpoints: the cross-site checks of
+//! `auth/guard.rs` and the per-address limits of `auth/limits.rs`, fed from the request.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::auth::guard;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// For `refresh` and `logout`, which act on the cookie alone.
+pub async fn cookie_endpoint(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Error> {
+    guard::cookie_endpoint(&state.config.app_origins, request.headers())?;
+    Ok(next.run(request).await)
+}
+
+/// For `login` and `register`.
+pub async fn credentials_endpoint(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Error> {
+    guard::credentials_endpoint(&state.config.app_origins, request.headers())?;
+    Ok(next.run(request).await)
+}
+
+/// Login and register, per client address.
+pub async fn login_per_ip(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Error> {
+    if let Some(ip) = client_ip(&request) {
+        state.limits.login_attempt_from(ip)?;
+    }
+    Ok(next.run(request).await)
+}
+
+/// Refresh, per client address.
+pub async fn refresh_per_ip(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Error> {
+    if let Some(ip) = client_ip(&request) {
+        state.limits.refresh_from(ip)?;
+    }
+    Ok(next.run(request).await)
+}
+
+fn client_ip(request: &Request) -> Option<IpAddr> {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
+}
