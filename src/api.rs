@@ -22,7 +22,20 @@ pub mod paths {
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
     pub const LAB: &str = "/api/lab";
+    /// The attack lab's extra endpoints, routed only with `TOKENPAIR_LAB=1` (`http/lab.rs`).
+    pub const LAB_COPY_COOKIE: &str = "/api/auth/lab/copy-cookie";
+    pub const LAB_REPLAY: &str = "/api/auth/lab/replay";
+    pub const LAB_FORGE: &str = "/api/lab/forge";
+    pub const LAB_ATTACKER_PAGE: &str = "/lab/attacker";
+    pub const LAB_ATTACKER_SCRIPT: &str = "/lab/attacker.js";
 }
+
+/// A new password's length, in characters (Unicode scalar values), at both ends inclusive: the
+/// server refuses others with 422, the forms say so before sending, the OpenAPI document states it.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+/// The longest email address accepted, in bytes (RFC 5321's path limit less the angle brackets).
+pub const EMAIL_MAX_BYTES: usize = 254;
 
 /// A cookie that only says "this browser may have a session" (no secret in it), so the app
 /// skips the refresh call for visitors who never logged in. Set and cleared with the refresh
@@ -33,17 +46,38 @@ pub const LOGGED_IN_HINT_COOKIE: &str = "tokenpair-logged-in";
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_HEADER_VALUE: &str = "tokenpair";
 
-/// Body of `POST /api/auth/register` and `POST /api/auth/login`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Body of `POST /api/auth/register` and `POST /api/auth/login`. `Debug` leaves the password out.
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
+    #[cfg_attr(feature = "ssr", schema(format = "email", max_length = 254, example = "ada@example.com"))]
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 128, example = "correct horse battery"))]
     pub password: String,
 }
 
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("email", &self.email).field("password", &REDACTED).finish()
+    }
+}
+
+/// What `Debug` prints in place of a secret.
+pub const REDACTED: Redacted = Redacted;
+
+/// Prints `[redacted]`; stands in for secrets in hand-written `Debug` impls.
+#[derive(Clone, Copy)]
+pub struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// Answer of register, login and refresh. The refresh token is not here: it travels only in
-/// the HttpOnly cookie, out of reach of scripts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// the HttpOnly cookie, out of reach of scripts. `Debug` leaves the access token out.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
@@ -52,6 +86,17 @@ pub struct TokenResponse {
     /// Seconds the access token stays valid, counted from when the response arrives.
     pub expires_in: u64,
     pub user: User,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,14 +134,72 @@ pub struct SessionInfo {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SecurityEvent {
     pub id: i64,
-    /// `registered`, `login`, `login_failed`, `refresh`, `refresh_repeated`, `reuse_detected`,
-    /// `pairing_mismatch`, `logout`, `session_revoked`, `password_changed`.
-    pub kind: String,
+    pub kind: EventKind,
     pub session_id: Option<String>,
     pub detail: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub at: i64,
+}
+
+/// What happened, in a security event. Stored and sent as its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Registered,
+    Login,
+    LoginFailed,
+    Refresh,
+    /// A just-rotated refresh token came back inside the grace window and got its successor again.
+    RefreshRepeated,
+    /// A rotated refresh token came back after the grace window: the session was revoked.
+    ReuseDetected,
+    /// A refresh carried an access token of another session.
+    PairingMismatch,
+    Logout,
+    SessionRevoked,
+    PasswordChanged,
+}
+
+impl EventKind {
+    pub const ALL: [Self; 10] = [
+        Self::Registered,
+        Self::Login,
+        Self::LoginFailed,
+        Self::Refresh,
+        Self::RefreshRepeated,
+        Self::ReuseDetected,
+        Self::PairingMismatch,
+        Self::Logout,
+        Self::SessionRevoked,
+        Self::PasswordChanged,
+    ];
+
+    /// The name stored in the database and sent on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::Login => "login",
+            Self::LoginFailed => "login_failed",
+            Self::Refresh => "refresh",
+            Self::RefreshRepeated => "refresh_repeated",
+            Self::ReuseDetected => "reuse_detected",
+            Self::PairingMismatch => "pairing_mismatch",
+            Self::Logout => "logout",
+            Self::SessionRevoked => "session_revoked",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// For people: "reuse detected".
+    pub fn label(self) -> String {
+        self.name().replace('_', " ")
+    }
 }
 
 /// The server's view of the caller's session, in `GET /api/auth/sessions/current/chain`.
@@ -121,12 +224,23 @@ pub struct ChainLink {
     pub rotated_at: Option<i64>,
 }
 
-/// Body of `POST /api/auth/password`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Body of `POST /api/auth/password`. `Debug` leaves both passwords out.
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
+    #[cfg_attr(feature = "ssr", schema(max_length = 128))]
     pub current_password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("current_password", &REDACTED)
+            .field("new_password", &REDACTED)
+            .finish()
+    }
 }
 
 /// How many sessions an action revoked.
@@ -147,4 +261,53 @@ pub struct ErrorBody {
     /// For validation errors: the request field at fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// The attack lab's wire types (`http/lab.rs` on the server, `pages/lab/` in the browser).
+pub mod lab {
+    use serde::{Deserialize, Serialize};
+
+    /// `GET /api/lab`: whether the lab's extra endpoints are on.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct LabStatus {
+        pub enabled: bool,
+    }
+
+    /// A copy of the HttpOnly refresh cookie, as an attacker with it would hold it. No `Debug`.
+    #[derive(Clone, Serialize, Deserialize)]
+    pub struct StolenCookie {
+        pub refresh_token: String,
+    }
+
+    /// What the server did with a replayed refresh token: the status the thief got and why.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct Replayed {
+        pub status: u16,
+        /// The refresh's own outcome, e.g. `reuse_detected` or `session_revoked`.
+        pub outcome: String,
+        pub explanation: String,
+    }
+
+    /// A forged variant of the caller's access token, and why the server refuses it.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct Forgery {
+        pub name: String,
+        pub token: String,
+        /// What the same verification `/api/me` runs says about it.
+        pub reason: String,
+    }
+
+    /// What the attacker's page (on the other site) posts back to the lab.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct AttackerReport {
+        #[serde(rename = "tokenpairLab")]
+        pub results: Vec<AttackAttempt>,
+    }
+
+    /// One request the attacker's page tried, and what it could read of the answer.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct AttackAttempt {
+        pub label: String,
+        pub read: String,
+    }
 }

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-/// Everything the server needs besides Leptos's own options.
-#[derive(Clone, Debug)]
+/// Everything the server needs besides Leptos's own options. `Debug` hides the password a
+/// `DATABASE_URL` may carry.
+#[derive(Clone)]
 pub struct Config {
     /// `DATABASE_URL`: where users, sessions and signing keys live.
     pub database_url: String,
@@ -31,6 +32,36 @@ pub struct Config {
     /// replaying a token, forging tokens, a foreign-origin page). Refused unless the server
     /// listens on a loopback address, so it cannot be switched on in a deployment by accident.
     pub lab: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &without_password(&self.database_url))
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("refresh_reuse_grace", &self.refresh_reuse_grace)
+            .field("session_max_lifetime", &self.session_max_lifetime)
+            .field("app_origins", &self.app_origins)
+            .field("login_per_ip", &self.login_per_ip)
+            .field("login_per_account", &self.login_per_account)
+            .field("refresh_per_ip", &self.refresh_per_ip)
+            .field("verified_token_cache", &self.verified_token_cache)
+            .field("lab", &self.lab)
+            .finish()
+    }
+}
+
+/// `url` with the password of its user-info part, if any, replaced by `[redacted]`:
+/// `postgres://app:secret@db/x` becomes `postgres://app:[redacted]@db/x`.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_owned() };
+    match rest[..at].split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:[redacted]{}", &rest[at..]),
+        None => url.to_owned(),
+    }
 }
 
 /// At most `requests` per `period`, replenished evenly.
@@ -198,6 +229,17 @@ mod tests {
         assert!(config(&[("LOGIN_RATE_LIMIT", "0/1m")]).is_err());
         assert!(config(&[("LOGIN_RATE_LIMIT", "ten")]).is_err());
         assert!(config(&[("SESSION_MAX_LIFETIME", "forever")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_database_password() {
+        let config = config(&[("DATABASE_URL", "postgres://app:hunter2@db:5432/tokenpair")]).expect("valid");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("postgres://app:[redacted]@db:5432/tokenpair"), "{printed}");
+        assert_eq!(without_password("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(without_password("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(without_password("postgres://a:p@ss@db/x?u=a@b"), "postgres://a:[redacted]@db/x?u=a@b");
     }
 
     #[test]

@@ -4,13 +4,25 @@ use sqlx::AnyConnection;
 
 use super::{query, query_as, query_scalar, Engine, Pool, WriteTransaction};
 
-#[derive(Debug, sqlx::FromRow)]
+/// A stored key. `Debug` leaves the private key seed out.
+#[derive(sqlx::FromRow)]
 pub struct KeyRow {
     pub kid: String,
     pub private_key: Vec<u8>,
     pub public_key: Vec<u8>,
     pub activates_at: i64,
     pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRow")
+            .field("kid", &self.kid)
+            .field("private_key", &crate::api::REDACTED)
+            .field("activates_at", &self.activates_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// All keys, newest activation first.

@@ -279,7 +279,8 @@ pub async fn chain(pool: &Pool, user_id: &str, session_id: &str) -> Result<Vec<T
 }
 
 /// Orders a chain by its links (several rotations can share one `issued_at` second): the
-/// first token, then its child, and so on. Rows off the chain, if any, keep their place after.
+/// first token, then its child, and so on. Rows off the chain, if any, follow in the order they
+/// were issued.
 fn parents_first(rows: Vec<TokenRow>) -> Vec<TokenRow> {
     let mut ordered = Vec::with_capacity(rows.len());
     let mut by_parent: HashMap<Option<String>, TokenRow> =
@@ -289,7 +290,10 @@ fn parents_first(rows: Vec<TokenRow>) -> Vec<TokenRow> {
         parent = Some(row.jti.clone());
         ordered.push(row);
     }
-    ordered.extend(by_parent.into_values());
+    // A HashMap iterates in no particular order: sort what is left.
+    let mut rest: Vec<TokenRow> = by_parent.into_values().collect();
+    rest.sort_by(|a, b| (a.issued_at, &a.jti).cmp(&(b.issued_at, &b.jti)));
+    ordered.extend(rest);
     ordered
 }
 

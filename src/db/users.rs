@@ -4,12 +4,24 @@ use sqlx::any::AnyExecutor;
 
 use super::{query, query_as, Pool};
 
-#[derive(Debug, sqlx::FromRow)]
+/// A user as a login sees it. `Debug` leaves the password hash out.
+#[derive(sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
     pub password_changed_at: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("password_hash", &crate::api::REDACTED)
+            .field("password_changed_at", &self.password_changed_at)
+            .finish()
+    }
 }
 
 pub struct NewUser<'a> {
