@@ -1,32 +1,35 @@
 //! The browser side of the flow. The access token lives in a signal (memory only: never web
 //! storage, never a cookie), every API call goes through `fetch`, and `refresh` renews the token
-//! before it expires. The server compiles this too, to render the logged-out first paint, but
-//! never runs the parts that need a browser: those start in effects, which run only after
-//! hydration.
+//! before it expires. Calls only go one way: `fetch` → `refresh` → `store`, each also using
+//! `request` (how a request is built) and `browser` (the browser's own APIs).
+//!
+//! The server compiles this too, to render the logged-out first paint, but never runs the parts
+//! that need a browser: those start in effects, which run only after hydration. `browser` is
+//! the one module that calls into the browser; the server gets its inert twin instead.
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "client/browser_twin.rs"]
+pub mod browser;
 pub mod fetch;
 pub mod json;
 pub mod refresh;
+pub mod request;
 pub mod store;
 pub mod tabs;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
+/// A Unix time (seconds) in the browser's locale and time zone.
+pub use browser::local_time;
 /// Milliseconds on the browser's monotonic clock (`performance.now()`), which a wrong or
 /// changed wall clock does not move. Token lifetimes are measured on it from `expires_in`.
-pub fn now_ms() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        web_sys::window().and_then(|window| window.performance()).map_or(0.0, |p| p.now())
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0.0
-    }
-}
+pub use browser::now_ms;
 
-/// Whether the page has finished hydrating; provided by the wasm's entry point (`crate::hydrate`).
+/// Whether the page has finished hydrating; provided by the wasm's entry point
+/// (`frontend/src/lib.rs`).
 #[derive(Clone, Copy)]
 pub struct Hydrated(pub ReadSignal<bool>);
 
@@ -55,49 +58,15 @@ pub fn use_interval(period_ms: u32, tick: impl FnMut() + 'static) {
     });
 }
 
-/// A Unix time (seconds) in the browser's locale and time zone.
-pub fn local_time(unix_secs: i64) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
-        String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        unix_secs.to_string()
-    }
-}
-
 /// The header and claims of a JWT, decoded in the browser and indented for reading. The
 /// signature is NOT checked here: the server checks it on every call (`src/auth/tokens.rs`).
 pub fn decode_jwt_parts(token: &str) -> Option<(String, String)> {
     let mut parts = token.split('.');
-    let header = decode_base64url_json(parts.next()?)?;
-    let claims = decode_base64url_json(parts.next()?)?;
-    Some((header, claims))
-}
-
-fn decode_base64url_json(part: &str) -> Option<String> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let mut standard: String = part
-            .chars()
-            .map(|c| match c {
-                '-' => '+',
-                '_' => '/',
-                c => c,
-            })
-            .collect();
-        while !standard.len().is_multiple_of(4) {
-            standard.push('=');
-        }
-        let binary = web_sys::window()?.atob(&standard).ok()?;
-        let bytes: Vec<u8> = binary.chars().map(|c| c as u8).collect();
+    let mut decode = || {
+        let bytes = browser::decode_base64url(parts.next()?)?;
         json::pretty_text(std::str::from_utf8(&bytes).ok()?)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = part;
-        None
-    }
+    };
+    let header = decode()?;
+    let claims = decode()?;
+    Some((header, claims))
 }

@@ -6,10 +6,10 @@ use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::json;
-use super::refresh::{self, Outcome};
-use super::store::Auth;
-use crate::api::{ErrorBody, CSRF_HEADER, CSRF_HEADER_VALUE};
+use super::request::with_bearer;
+use super::store::{Auth, Outcome};
+use super::{json, refresh};
+use crate::api::ErrorBody;
 
 /// Why a call did not produce the expected answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,20 +44,9 @@ pub async fn post_json<R: DeserializeOwned>(path: &str, body: &impl Serialize) -
     decode(request.send().await.map_err(network)?).await
 }
 
-/// `POST`s with no body to a cookie endpoint (refresh, logout), with the custom header those
-/// require and, when `bearer` is given, the access token it pairs with.
-pub(super) async fn post_with_cookie(path: &str, bearer: Option<String>) -> Result<Response, ApiError> {
-    let request = Request::post(path).header(CSRF_HEADER, CSRF_HEADER_VALUE);
-    let request = match bearer {
-        Some(token) => request.header("Authorization", &format!("Bearer {token}")),
-        None => request,
-    };
-    request.send().await.map_err(network)
-}
-
 /// `GET`s a protected endpoint with the access token, refreshing once on a 401.
 pub async fn get_authed<R: DeserializeOwned>(auth: Auth, path: &str) -> Result<R, ApiError> {
-    decode(send_authed(auth, || Request::get(path).build()).await?).await
+    decode(send_authed(auth, Method::GET, path, None).await?).await
 }
 
 /// `POST`s JSON to a protected endpoint, refreshing once on a 401.
@@ -66,37 +55,47 @@ pub async fn post_authed<R: DeserializeOwned>(
     path: &str,
     body: &impl Serialize,
 ) -> Result<R, ApiError> {
-    decode(send_authed(auth, || json::with_body(Request::post(path), body)).await?).await
+    let text = json::to_string(body).ok_or_else(|| ApiError::Network("a body that is not JSON".into()))?;
+    decode(send_authed(auth, Method::POST, path, Some(text)).await?).await
 }
 
 /// Sends a protected request that expects no body back (`204`), refreshing once on a 401.
 pub async fn send_authed_empty(auth: Auth, method: Method, path: &str) -> Result<(), ApiError> {
-    let response = send_authed(auth, || RequestBuilder::new(path).method(method.clone()).build()).await?;
+    let response = send_authed(auth, method, path, None).await?;
     if response.ok() {
         return Ok(());
     }
     decode::<()>(response).await
 }
 
-/// Builds the request with `build` (twice if a refresh is needed: a request is sent only once),
-/// adds the bearer header, and on a 401 refreshes once and retries once.
+/// Sends a protected request with the access token held now, and on a 401 refreshes once and
+/// sends it again (a request can be sent only once, so it is built anew).
 async fn send_authed(
     auth: Auth,
-    build: impl Fn() -> Result<Request, gloo_net::Error>,
+    method: Method,
+    path: &str,
+    body: Option<String>,
 ) -> Result<Response, ApiError> {
-    let response = send_once(auth, build()).await?;
+    let response = send_once(auth, &method, path, body.clone()).await?;
     if response.status() == 401 && refresh::refresh(auth).await == Outcome::Renewed {
-        return send_once(auth, build()).await;
+        return send_once(auth, &method, path, body).await;
     }
     Ok(response)
 }
 
-async fn send_once(auth: Auth, request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
-    let request = request.map_err(network)?;
-    if let Some(token) = auth.access_token() {
-        request.headers().set("Authorization", &format!("Bearer {token}"));
-    }
-    request.send().await.map_err(network)
+async fn send_once(
+    auth: Auth,
+    method: &Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response, ApiError> {
+    let token = auth.access_token();
+    let request = with_bearer(RequestBuilder::new(path).method(method.clone()), token.as_deref());
+    let request = match body {
+        Some(text) => json::with_text(request, Some(text)),
+        None => request.build(),
+    };
+    request.map_err(network)?.send().await.map_err(network)
 }
 
 async fn decode<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {

@@ -15,24 +15,12 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::fetch::post_with_cookie;
+use super::browser::{self, now_ms};
 use super::json;
-use super::now_ms;
-use super::store::{Auth, AuthState, Session, TimelineEntry};
+use super::request::post_with_cookie;
+use super::store::{Auth, AuthState, Outcome, Session, TimelineEntry};
 use super::tabs::{self, TabMessage};
 use crate::api::{paths, TokenResponse, LOGGED_IN_HINT_COOKIE};
-
-/// What a refresh attempt ended in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// A new access token is in memory.
-    Renewed,
-    /// The server said the refresh token is no good (401): the tab is now logged out.
-    LoggedOut,
-    /// No answer, a server error or too many requests: the session is kept and the attempt
-    /// repeated later (`retry_after_ms` if the server named a wait).
-    Failed { retry_after_ms: Option<u32> },
-}
 
 /// Refresh at most the smaller of 60 s and a fifth of the lifetime before expiry.
 const MAX_MARGIN_MS: f64 = 60_000.0;
@@ -49,8 +37,9 @@ pub fn start(auth: Auth) {
         TabMessage::LoggedOut => auth.set_logged_out(),
     });
     for event in ["visibilitychange", "focus", "online"] {
-        // Listening for the lifetime of the tab: the handle is not needed.
-        let _ = window_event_listener_untyped(event, move |_| wake_up(auth));
+        // Listening for the lifetime of the tab: the handle that would remove it is not kept
+        // (dropping it leaves the listener in place).
+        drop(window_event_listener_untyped(event, move |_| wake_up(auth)));
     }
     if !has_logged_in_hint() {
         auth.set_logged_out();
@@ -136,7 +125,9 @@ pub async fn logout(auth: Auth) {
     tabs::tell_others(&TabMessage::LoggedOut);
     // Even if this fails every tab is logged out; the session then ends when its refresh
     // token expires.
-    let _ = post_with_cookie(paths::LOGOUT, None).await;
+    if post_with_cookie(paths::LOGOUT, None).await.is_err() {
+        leptos::logging::warn!("logout did not reach the server; the session ends when it expires");
+    }
 }
 
 async fn call_refresh_endpoint(auth: Auth) -> Outcome {
@@ -144,7 +135,7 @@ async fn call_refresh_endpoint(auth: Auth) -> Outcome {
     let started_at_ms = now_ms();
     // The access token we hold (even expired) goes along: the server checks the two belong
     // to the same session, as the design article's pairing asks.
-    let response = post_with_cookie(paths::REFRESH, auth.access_token()).await;
+    let response = post_with_cookie(paths::REFRESH, auth.access_token().as_deref()).await;
     if auth.generation.get_value() != generation {
         return Outcome::LoggedOut; // logged out while this was in flight
     }
@@ -165,16 +156,7 @@ async fn call_refresh_endpoint(auth: Auth) -> Outcome {
         Ok(response) => Outcome::Failed { retry_after_ms: retry_after_ms(&response) },
         Err(_) => Outcome::Failed { retry_after_ms: None },
     };
-    let described = match outcome {
-        Outcome::Renewed => "rotated".to_owned(),
-        Outcome::LoggedOut => "401: logged out".to_owned(),
-        Outcome::Failed { .. } => "failed: will retry".to_owned(),
-    };
-    auth.record(TimelineEntry::Refresh {
-        started_at_ms,
-        latency_ms: now_ms() - started_at_ms,
-        outcome: described,
-    });
+    auth.record(TimelineEntry::Refresh { started_at_ms, latency_ms: now_ms() - started_at_ms, outcome });
     if let Outcome::Failed { retry_after_ms } = outcome {
         retry_later(auth, retry_after_ms);
     }
@@ -188,7 +170,7 @@ fn retry_later(auth: Auth, retry_after_ms: Option<u32>) {
     auth.reconnecting.set(true);
     let ceiling = (BACKOFF_BASE_MS * 2f64.powi(failures.min(16) as i32)).min(BACKOFF_MAX_MS);
     // "Equal jitter": half the delay fixed, half random, so tabs and clients spread out.
-    let backoff = ceiling / 2.0 + random() * ceiling / 2.0;
+    let backoff = ceiling / 2.0 + browser::random() * ceiling / 2.0;
     let delay = retry_after_ms.map_or(backoff, |server| backoff.max(f64::from(server)));
     schedule(auth, delay as u32);
 }
@@ -201,7 +183,7 @@ fn retry_after_ms(response: &gloo_net::http::Response) -> Option<u32> {
 /// On wake-up: refresh at once if the token expired or is inside the refresh margin, or if
 /// refreshing was failing.
 fn wake_up(auth: Auth) {
-    if !is_visible() {
+    if !browser::is_visible() {
         return;
     }
     let failing = auth.reconnecting.get_untracked();
@@ -235,43 +217,6 @@ fn schedule(auth: Auth, delay_ms: u32) {
 /// The logged-in hint: a cookie with no secret in it, set and cleared by the server alongside
 /// the refresh cookie, readable by scripts so a visitor who never logged in costs no request.
 fn has_logged_in_hint() -> bool {
-    #[cfg(target_arch = "wasm32")]
-    {
-        use wasm_bindgen::JsCast;
-        let cookies = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
-            .and_then(|d| d.cookie().ok())
-            .unwrap_or_default();
-        cookies.split(';').any(|c| c.trim().starts_with(&format!("{LOGGED_IN_HINT_COOKIE}=")))
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = LOGGED_IN_HINT_COOKIE;
-        false
-    }
-}
-
-fn is_visible() -> bool {
-    #[cfg(target_arch = "wasm32")]
-    {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        true
-    }
-}
-
-fn random() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Math::random()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0.5
-    }
+    let prefix = format!("{LOGGED_IN_HINT_COOKIE}=");
+    browser::document_cookie().split(';').any(|c| c.trim().starts_with(&prefix))
 }

@@ -5,8 +5,30 @@ use futures::future::{LocalBoxFuture, Shared};
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
-use super::refresh::Outcome;
-use crate::api::User;
+use crate::api::{User, REDACTED};
+
+/// What a refresh attempt ended in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new access token is in memory.
+    Renewed,
+    /// The server said the refresh token is no good (401): the tab is now logged out.
+    LoggedOut,
+    /// No answer, a server error or too many requests: the session is kept and the attempt
+    /// repeated later (`retry_after_ms` if the server named a wait).
+    Failed { retry_after_ms: Option<u32> },
+}
+
+impl Outcome {
+    /// For people, in the inspector's timeline.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Renewed => "rotated",
+            Self::LoggedOut => "401: logged out",
+            Self::Failed { .. } => "failed: will retry",
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthState {
@@ -16,14 +38,25 @@ pub enum AuthState {
     LoggedIn(Session),
 }
 
-/// A valid access token and what the UI shows about it.
-#[derive(Clone, Debug, PartialEq)]
+/// A valid access token and what the UI shows about it. `Debug` leaves the token out.
+#[derive(Clone, PartialEq)]
 pub struct Session {
     pub access_token: String,
     pub user: User,
     /// `now_ms()` when the token arrived, and when it stops being accepted.
     pub received_at_ms: f64,
     pub expires_at_ms: f64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("access_token", &REDACTED)
+            .field("user", &self.user)
+            .field("received_at_ms", &self.received_at_ms)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
 }
 
 /// Something that happened to this tab's tokens, for the inspector's timeline. Times are
@@ -33,7 +66,7 @@ pub enum TimelineEntry {
     /// A new access token: from the server (login, refresh) or from another tab.
     Token { received_at_ms: f64, expires_at_ms: f64, refresh_at_ms: f64, from_other_tab: bool },
     /// A call to the refresh endpoint from this tab, with how it ended.
-    Refresh { started_at_ms: f64, latency_ms: f64, outcome: String },
+    Refresh { started_at_ms: f64, latency_ms: f64, outcome: Outcome },
 }
 
 /// Handles to the tab's auth state; `Copy`, so closures capture it freely. `LocalStorage` below
