@@ -6,7 +6,7 @@ use crate::api::{paths, Me};
 use crate::client::fetch::get_authed;
 use crate::client::json;
 use crate::client::refresh::logout;
-use crate::client::store::{use_auth, AuthState};
+use crate::client::store::{use_auth, AuthState, Session};
 use crate::client::{now_ms, use_interval};
 use crate::components::RequireAuth;
 
@@ -18,11 +18,11 @@ const API_CHECK_MS: u32 = 3_000;
 #[component]
 pub fn Account() -> impl IntoView {
     view! {
-        <Title text="Account · tokenpair"/>
+        <Title text="Account · tokenpair" />
         <section>
             <h1>"Your account"</h1>
             <RequireAuth>
-                <Details/>
+                <Details />
             </RequireAuth>
         </section>
     }
@@ -38,21 +38,76 @@ struct ApiCheck {
 
 #[component]
 fn Details() -> impl IntoView {
-    let auth = use_auth();
     let now = RwSignal::new(now_ms());
     use_interval(250, move || now.set(now_ms()));
+    view! {
+        <div class="grid">
+            <SignedInCard />
+            <TokenCard now />
+            <ApiCard now />
+        </div>
+    }
+}
 
-    let session = move || match auth.state() {
+/// The session of this tab, tracked.
+fn current_session() -> impl Fn() -> Option<Session> + Copy {
+    let auth = use_auth();
+    move || match auth.state() {
         AuthState::LoggedIn(session) => Some(session),
         _ => None,
-    };
+    }
+}
+
+#[component]
+fn SignedInCard() -> impl IntoView {
+    let auth = use_auth();
+    let session = current_session();
+    view! {
+        <article class="card">
+            <h2>"Signed in as"</h2>
+            <p class="email" aria-label="Email">
+                {move || session().map(|s| s.user.email)}
+            </p>
+            <p class="muted">"The access token that proves it lives only in this tab's memory."</p>
+            <button class="button button-quiet" on:click=move |_| spawn_local(logout(auth))>
+                "Log out"
+            </button>
+        </article>
+    }
+}
+
+/// How long the access token has left, as a countdown and a meter.
+#[component]
+fn TokenCard(now: RwSignal<f64>) -> impl IntoView {
+    let auth = use_auth();
+    let session = current_session();
     let seconds_left = move || session().map_or(0.0, |s| ((s.expires_at_ms - now.get()) / 1000.0).max(0.0));
     let fraction_left = move || {
         session().map_or(0.0, |s| {
             ((s.expires_at_ms - now.get()) / (s.expires_at_ms - s.received_at_ms)).clamp(0.0, 1.0)
         })
     };
+    view! {
+        <article class="card">
+            <h2>"Access token"</h2>
+            <p class="countdown" aria-label="Access token time left">
+                {move || format_seconds(seconds_left())}
+            </p>
+            <div class="meter" role="presentation">
+                <div class="meter-fill" style:width=move || format!("{:.1}%", fraction_left() * 100.0)></div>
+            </div>
+            <p class="muted">
+                "Renewed silently shortly before it expires. Refreshes in this tab: "
+                <span aria-label="Refresh count">{move || auth.refresh_count()}</span>
+            </p>
+        </article>
+    }
+}
 
+/// `GET /api/me`, called on arrival and every few seconds, with its latest answer.
+#[component]
+fn ApiCard(now: RwSignal<f64>) -> impl IntoView {
+    let auth = use_auth();
     let check = RwSignal::new(None::<ApiCheck>);
     let run_check = move || {
         spawn_local(async move {
@@ -71,50 +126,37 @@ fn Details() -> impl IntoView {
         }
     });
     use_interval(API_CHECK_MS, run_check);
+    view! {
+        <article class="card">
+            <h2>
+                <code>"GET /api/me"</code>
+            </h2>
+            <p class="muted">"Checked from the token alone, no database query; re-checked every 3 s."</p>
+            {move || check.get().map_or_else(|| view! { <p class="muted">"Calling the API…"</p> }.into_any(), |c| api_answer(c, now))}
+        </article>
+    }
+}
 
-    let api_status = move || {
-        match check.get() {
-        None => view! { <p class="muted">"Calling the API…"</p> }.into_any(),
-        Some(ApiCheck { result: Ok(me), at_ms, count }) => view! {
-            <p class="status status-ok" aria-label="API check">"200 OK"</p>
-            <pre class="json">{json::pretty(&me)}</pre>
-            <p class="muted">{move || format!("{} · last {:.0} s ago", checks(count), ((now.get() - at_ms) / 1000.0).max(0.0))}</p>
+fn api_answer(check: ApiCheck, now: RwSignal<f64>) -> AnyView {
+    let ApiCheck { result, at_ms, count } = check;
+    match result {
+        Ok(me) => {
+            let ago = move || {
+                format!("{} · last {:.0} s ago", checks(count), ((now.get() - at_ms) / 1000.0).max(0.0))
+            };
+            view! {
+                <p class="status status-ok" aria-label="API check">"200 OK"</p>
+                <pre class="json">{json::pretty(&me)}</pre>
+                <p class="muted">{ago}</p>
+            }
+            .into_any()
         }
-        .into_any(),
-        Some(ApiCheck { result: Err(message), count, .. }) => view! {
+        Err(message) => view! {
             <p class="status status-error" aria-label="API check">"Failed"</p>
             <p>{message}</p>
             <p class="muted">{checks(count)}</p>
         }
         .into_any(),
-    }
-    };
-
-    view! {
-        <div class="grid">
-            <article class="card">
-                <h2>"Signed in as"</h2>
-                <p class="email" aria-label="Email">{move || session().map(|s| s.user.email)}</p>
-                <p class="muted">"The access token that proves it lives only in this tab's memory."</p>
-                <button class="button button-quiet" on:click=move |_| spawn_local(logout(auth))>"Log out"</button>
-            </article>
-            <article class="card">
-                <h2>"Access token"</h2>
-                <p class="countdown" aria-label="Access token time left">{move || format_seconds(seconds_left())}</p>
-                <div class="meter" role="presentation">
-                    <div class="meter-fill" style:width=move || format!("{:.1}%", fraction_left() * 100.0)></div>
-                </div>
-                <p class="muted">
-                    "Renewed silently shortly before it expires. Refreshes in this tab: "
-                    <span aria-label="Refresh count">{move || auth.refresh_count()}</span>
-                </p>
-            </article>
-            <article class="card">
-                <h2><code>"GET /api/me"</code></h2>
-                <p class="muted">"Checked from the token alone, no database query; re-checked every 3 s."</p>
-                {api_status}
-            </article>
-        </div>
     }
 }
 

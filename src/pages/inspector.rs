@@ -10,6 +10,10 @@ use crate::client::store::{use_auth, TimelineEntry};
 use crate::client::{decode_jwt_parts, local_time, now_ms, use_interval};
 use crate::components::RequireAuth;
 
+mod timeline;
+
+use timeline::Timeline;
+
 /// Watch the flow live: this tab's tokens and refreshes, the current token decoded, the
 /// server's view of the session, and how many calls were answered without the database.
 #[component]
@@ -43,10 +47,26 @@ fn Panels() -> impl IntoView {
     };
     Effect::new(load);
     use_interval(2_000, load);
+    view! {
+        <div class="grid grid-wide">
+            <TimelineCard now />
+            <TokenCard />
+            <article class="card">
+                <h2>"The server's view of this session"</h2>
+                <ChainView chain />
+            </article>
+            <MetricsCard metrics />
+        </div>
+    }
+}
 
-    let refreshes =
-        move || auth.timeline().iter().filter(|e| matches!(e, TimelineEntry::Refresh { .. })).count();
-    let tokens = move || auth.timeline().iter().filter(|e| matches!(e, TimelineEntry::Token { .. })).count();
+/// The tab's token history as a timeline, with the counts above it.
+#[component]
+fn TimelineCard(now: RwSignal<f64>) -> impl IntoView {
+    let auth = use_auth();
+    let count = move |refreshes: bool| {
+        auth.timeline().iter().filter(|e| matches!(e, TimelineEntry::Refresh { .. }) == refreshes).count()
+    };
     let countdown = move || {
         auth.timeline()
             .iter()
@@ -59,6 +79,26 @@ fn Panels() -> impl IntoView {
             })
             .map_or_else(String::new, |s| format!("{s:.0} s"))
     };
+    view! {
+        <article class="card span-all">
+            <h2>"This tab's timeline"</h2>
+            <p class="muted">
+                "Access token expires in " <strong aria-label="Countdown">{countdown}</strong> " · tokens received: "
+                <span aria-label="Tokens received">{move || count(false)}</span> " · refreshes from this tab: "
+                <span aria-label="Refreshes">{move || count(true)}</span>
+            </p>
+            <Timeline now />
+            <p class="muted small">
+                "Bars: each access token's life (hatched if another tab shared it). Ticks: when its refresh is scheduled. Dots: refresh calls (green rotated, red failed). The line is now."
+            </p>
+        </article>
+    }
+}
+
+/// The current access token, decoded in the browser.
+#[component]
+fn TokenCard() -> impl IntoView {
+    let auth = use_auth();
     let decoded = move || {
         auth.current_token().and_then(|t| decode_jwt_parts(&t)).map(|(header, claims)| {
             view! {
@@ -67,42 +107,54 @@ fn Panels() -> impl IntoView {
             }
         })
     };
-
     view! {
-            <div class="grid grid-wide">
-                <article class="card span-all">
-                    <h2>"This tab's timeline"</h2>
-                    <p class="muted">
-                        "Access token expires in " <strong aria-label="Countdown">{countdown}</strong>
-                        " · tokens received: " <span aria-label="Tokens received">{tokens}</span>
-                        " · refreshes from this tab: " <span aria-label="Refreshes">{refreshes}</span>
-                    </p>
-                    <Timeline now=now/>
-                    <p class="muted small">"Bars: each access token's life (hatched if another tab shared it). Ticks: when its refresh is scheduled. Dots: refresh calls (green rotated, red failed). The line is now."</p>
-                </article>
-                <article class="card">
-                    <h2>"The current access token"</h2>
-                    <p class="muted small">"Decoded here in the browser; the signature is not checked here. The server checks it on every API call (src/auth/tokens.rs), from the token alone."</p>
-                    {decoded}
-                </article>
-                <article class="card">
-                    <h2>"The server's view of this session"</h2>
-                    <ChainView chain=chain/>
-                </article>
-                <article class="card">
-                    <h2>"Headless vs database"</h2>
-                    <p class="muted small">"Per endpoint, from this server's /metrics: requests, those authenticated from the JWT alone, and SQL statements run."</p>
-                    <table class="table" aria-label="Metrics">
-                        <thead><tr><th>"Endpoint"</th><th>"Requests"</th><th>"Headless"</th><th>"SQL"</th></tr></thead>
-                        <tbody>
-                            {move || metric_rows(metrics.get()).into_iter().map(|(endpoint, [requests, headless, sql])| view! {
-                                <tr><td><code>{endpoint}</code></td><td>{requests}</td><td>{headless}</td><td>{sql}</td></tr>
-    }).collect_view()}
-                        </tbody>
-                    </table>
-                </article>
-            </div>
-        }
+        <article class="card">
+            <h2>"The current access token"</h2>
+            <p class="muted small">
+                "Decoded here in the browser; the signature is not checked here. The server checks it on every API call (src/auth/tokens.rs), from the token alone."
+            </p>
+            {decoded}
+        </article>
+    }
+}
+
+/// The server's per-endpoint counters.
+#[component]
+fn MetricsCard(metrics: RwSignal<Vec<(String, String, String)>>) -> impl IntoView {
+    let rows = move || {
+        metric_rows(metrics.get())
+            .into_iter()
+            .map(|(endpoint, [requests, headless, sql])| {
+                view! {
+                    <tr>
+                        <td><code>{endpoint}</code></td>
+                        <td>{requests}</td>
+                        <td>{headless}</td>
+                        <td>{sql}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <article class="card">
+            <h2>"Headless vs database"</h2>
+            <p class="muted small">
+                "Per endpoint, from this server's /metrics: requests, those authenticated from the JWT alone, and SQL statements run."
+            </p>
+            <table class="table" aria-label="Metrics">
+                <thead>
+                    <tr>
+                        <th>"Endpoint"</th>
+                        <th>"Requests"</th>
+                        <th>"Headless"</th>
+                        <th>"SQL"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </article>
+    }
 }
 
 #[component]
@@ -125,7 +177,7 @@ fn ChainView(chain: RwSignal<Option<SessionChain>>) -> impl IntoView {
                 <ul class="list" aria-label="Decisions">
                     {chain.decisions.into_iter().take(12).map(|event| view! {
                         <li class="list-item small">
-                            <span>{event.kind.replace('_', " ")}{event.detail.map(|d| format!(": {d}"))}</span>
+                            <span>{event.kind.label()}{event.detail.map(|d| format!(": {d}"))}</span>
                             <span class="muted">{local_time(event.at)}</span>
                         </li>
                     }).collect_view()}
@@ -133,70 +185,6 @@ fn ChainView(chain: RwSignal<Option<SessionChain>>) -> impl IntoView {
             }
         })
     }
-}
-
-/// Draws the timeline as SVG: the last two and a half token lifetimes and the next one.
-#[component]
-fn Timeline(now: RwSignal<f64>) -> impl IntoView {
-    const WIDTH: f64 = 800.0;
-    let auth = use_auth();
-    let svg = move || {
-        let now = now.get();
-        let entries = auth.timeline();
-        let lifetime = entries
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                TimelineEntry::Token { received_at_ms, expires_at_ms, .. } => {
-                    Some(expires_at_ms - received_at_ms)
-                }
-                _ => None,
-            })
-            .unwrap_or(60_000.0)
-            .max(1_000.0);
-        let (start, end) = (now - 2.5 * lifetime, now + lifetime);
-        let x = move |t: f64| ((t - start) / (end - start) * WIDTH).clamp(0.0, WIDTH);
-        let mut lane = 0;
-        let shapes = entries
-            .into_iter()
-            .filter_map(|entry| match entry {
-                TimelineEntry::Token { received_at_ms, expires_at_ms, refresh_at_ms, from_other_tab } => {
-                    if expires_at_ms < start {
-                        return None;
-                    }
-                    lane = 1 - lane;
-                    let y = 12.0 + f64::from(lane) * 26.0;
-                    let class = if from_other_tab { "tl-token tl-shared" } else { "tl-token" };
-                    Some(view! {
-                        <g>
-                            <rect class=class x=x(received_at_ms) y=y width=(x(expires_at_ms) - x(received_at_ms)).max(1.0) height="18" rx="3"/>
-                            <line class="tl-tick" x1=x(refresh_at_ms) x2=x(refresh_at_ms) y1=y - 3.0 y2=y + 21.0/>
-                        </g>
-                    }
-                    .into_any())
-                }
-                TimelineEntry::Refresh { started_at_ms, latency_ms, outcome } => {
-                    if started_at_ms < start {
-                        return None;
-                    }
-                    let class = if outcome == "rotated" { "tl-refresh" } else { "tl-refresh tl-failed" };
-                    Some(view! {
-                        <circle class=class cx=x(started_at_ms) cy="82" r="6">
-                            <title>{format!("refresh: {outcome}, {latency_ms:.0} ms")}</title>
-                        </circle>
-                    }
-                    .into_any())
-                }
-            })
-            .collect_view();
-        view! {
-            <svg class="timeline" viewBox="0 0 800 100" role="img" aria-label="Token timeline">
-                {shapes}
-                <line class="tl-now" x1=x(now) x2=x(now) y1="0" y2="100"/>
-            </svg>
-        }
-    };
-    svg
 }
 
 /// One row per endpoint: requests, headless authentications, SQL statements.

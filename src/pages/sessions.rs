@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use crate::api::{paths, PasswordChange, Revoked, SecurityEvent, SessionInfo};
+use crate::api::{
+    paths, PasswordChange, Revoked, SecurityEvent, SessionInfo, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS,
+};
 use crate::client::fetch::{get_authed, post_authed, send_authed_empty, ApiError};
 use crate::client::local_time;
 use crate::client::refresh::logout;
@@ -16,95 +18,137 @@ use crate::components::RequireAuth;
 #[component]
 pub fn Sessions() -> impl IntoView {
     view! {
-        <Title text="Sessions · tokenpair"/>
+        <Title text="Sessions · tokenpair" />
         <section>
             <h1>"Sessions and security"</h1>
             <RequireAuth>
-                <SessionsPanel/>
+                <SessionsPanel />
             </RequireAuth>
         </section>
+    }
+}
+
+/// A list loaded from the API: not yet, failed, or here.
+type Loaded<T> = RwSignal<Option<Result<Vec<T>, ApiError>>>;
+
+/// After an action: what it did, for the status line, and a reload of both lists.
+#[derive(Clone, Copy)]
+struct Done {
+    notice: RwSignal<Option<String>>,
+    version: RwSignal<u32>,
+}
+
+impl Done {
+    fn report(&self, result: Result<String, ApiError>) {
+        self.notice.set(Some(result.unwrap_or_else(|err| err.message())));
+        self.version.update(|v| *v += 1);
     }
 }
 
 #[component]
 fn SessionsPanel() -> impl IntoView {
     let auth = use_auth();
-    // Bumped after every action, to load the lists again.
-    let version = RwSignal::new(0_u32);
-    let sessions = RwSignal::new(None::<Result<Vec<SessionInfo>, ApiError>>);
-    let events = RwSignal::new(None::<Result<Vec<SecurityEvent>, ApiError>>);
-    let notice = RwSignal::new(None::<String>);
+    let done = Done { notice: RwSignal::new(None), version: RwSignal::new(0) };
+    let sessions: Loaded<SessionInfo> = RwSignal::new(None);
+    let events: Loaded<SecurityEvent> = RwSignal::new(None);
     Effect::new(move || {
-        version.track();
+        done.version.track();
         spawn_local(async move {
             sessions.set(Some(get_authed(auth, paths::SESSIONS).await));
             events.set(Some(get_authed(auth, paths::EVENTS).await));
         });
     });
-    let after = move |result: Result<String, ApiError>| {
-        notice.set(Some(result.unwrap_or_else(|err| err.message())));
-        version.update(|v| *v += 1);
-    };
+    view! {
+        <p class="notice-line" role="status">
+            {move || done.notice.get()}
+        </p>
+        <div class="grid grid-wide">
+            <SessionsCard sessions done />
+            <PasswordForm on_done=move |message| done.report(Ok(message)) />
+            <EventsCard events />
+        </div>
+    }
+}
+
+/// The live sessions, each revocable, and the two "log out" buttons.
+#[component]
+fn SessionsCard(sessions: Loaded<SessionInfo>, done: Done) -> impl IntoView {
+    let auth = use_auth();
     let revoke = move |id: String| {
         spawn_local(async move {
             let path = format!("{}/{id}", paths::SESSIONS);
-            after(send_authed_empty(auth, Method::DELETE, &path).await.map(|()| "Session revoked.".into()));
+            done.report(
+                send_authed_empty(auth, Method::DELETE, &path).await.map(|()| "Session revoked.".into()),
+            );
         })
     };
     let logout_others = move |_| {
         spawn_local(async move {
             let result = post_authed::<Revoked>(auth, paths::LOGOUT_OTHERS, &()).await;
-            after(result.map(|r| format!("Logged out {} other session(s).", r.revoked)));
+            done.report(result.map(|r| format!("Logged out {} other session(s).", r.revoked)));
         })
     };
     let logout_everywhere = move |_| {
         spawn_local(async move {
-            let _ = post_authed::<Revoked>(auth, paths::LOGOUT_ALL, &()).await;
+            // Whatever the server answered, this tab logs out (and tells the others).
+            if let Err(err) = post_authed::<Revoked>(auth, paths::LOGOUT_ALL, &()).await {
+                leptos::logging::warn!("log out everywhere: {}", err.message());
+            }
             logout(auth).await;
         })
     };
-
-    let session_rows = move || match sessions.get() {
-        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-        Some(Err(err)) => view! { <p class="form-error">{err.message()}</p> }.into_any(),
-        Some(Ok(list)) => view! {
+    let rows = move |list: Vec<SessionInfo>| {
+        view! {
             <ul class="list" aria-label="Sessions">
-                {list.into_iter().map(|s| view! { <SessionRow session=s on_revoke=revoke/> }).collect_view()}
+                {list.into_iter().map(|s| view! { <SessionRow session=s on_revoke=revoke /> }).collect_view()}
             </ul>
         }
-        .into_any(),
     };
-    let event_rows = move || match events.get() {
+    view! {
+        <article class="card">
+            <h2>"Where you are logged in"</h2>
+            {move || loaded(sessions.get(), rows)}
+            <p class="actions">
+                <button class="button button-quiet" on:click=logout_others>
+                    "Log out other sessions"
+                </button>
+                <button class="button button-quiet" on:click=logout_everywhere>
+                    "Log out everywhere"
+                </button>
+            </p>
+            <p class="muted small">
+                "Revoking a session stops its refresh token at once. An access token it already holds keeps working until it expires: at most one access-token lifetime."
+            </p>
+        </article>
+    }
+}
+
+#[component]
+fn EventsCard(events: Loaded<SecurityEvent>) -> impl IntoView {
+    let rows = |list: Vec<SecurityEvent>| {
+        view! {
+            <ul class="list" aria-label="Security events">
+                {list.into_iter().map(|e| view! { <EventRow event=e /> }).collect_view()}
+            </ul>
+        }
+    };
+    view! {
+        <article class="card">
+            <h2>"Security events"</h2>
+            {move || loaded(events.get(), rows)}
+        </article>
+    }
+}
+
+/// "Loading…", the error, or the list drawn by `rows`.
+fn loaded<T, V: IntoView + 'static>(
+    state: Option<Result<Vec<T>, ApiError>>,
+    rows: impl Fn(Vec<T>) -> V,
+) -> AnyView {
+    match state {
         None => view! { <p class="muted">"Loading…"</p> }.into_any(),
         Some(Err(err)) => view! { <p class="form-error">{err.message()}</p> }.into_any(),
-        Some(Ok(list)) => view! {
-            <ul class="list" aria-label="Security events">
-                {list.into_iter().map(|e| view! { <EventRow event=e/> }).collect_view()}
-            </ul>
-        }
-        .into_any(),
-    };
-
-    view! {
-        <p class="notice-line" role="status">{move || notice.get()}</p>
-        <div class="grid grid-wide">
-            <article class="card">
-                <h2>"Where you are logged in"</h2>
-                {session_rows}
-                <p class="actions">
-                    <button class="button button-quiet" on:click=logout_others>"Log out other sessions"</button>
-                    <button class="button button-quiet" on:click=logout_everywhere>"Log out everywhere"</button>
-                </p>
-                <p class="muted small">
-                    "Revoking a session stops its refresh token at once. An access token it already holds keeps working until it expires: at most one access-token lifetime."
-                </p>
-            </article>
-            <PasswordForm on_done=move |message| after(Ok(message))/>
-            <article class="card">
-                <h2>"Security events"</h2>
-                {event_rows}
-            </article>
-        </div>
+        Some(Ok(list)) => rows(list).into_any(),
     }
 }
 
@@ -112,19 +156,27 @@ fn SessionsPanel() -> impl IntoView {
 fn SessionRow(session: SessionInfo, on_revoke: impl Fn(String) + Copy + 'static) -> impl IntoView {
     let id = session.id.clone();
     let agent = session.user_agent.clone().unwrap_or_else(|| "Unknown client".into());
+    let facts = format!(
+        "{} · signed in {} · active {}",
+        session.ip.clone().unwrap_or_default(),
+        local_time(session.created_at),
+        local_time(session.last_refreshed_at),
+    );
     view! {
         <li class="list-item">
             <div>
                 <strong>{short_agent(&agent)}</strong>
                 {session.current.then(|| view! { <span class="badge">"This session"</span> })}
-                <div class="muted small">
-                    {format!("{} · signed in {} · active {}", session.ip.clone().unwrap_or_default(),
-                        local_time(session.created_at), local_time(session.last_refreshed_at))}
-                </div>
+                <div class="muted small">{facts}</div>
             </div>
-            {(!session.current).then(|| view! {
-                <button class="button button-small button-quiet" on:click=move |_| on_revoke(id.clone())>"Revoke"</button>
-            })}
+            {(!session.current)
+                .then(|| {
+                    view! {
+                        <button class="button button-small button-quiet" on:click=move |_| on_revoke(id.clone())>
+                            "Revoke"
+                        </button>
+                    }
+                })}
         </li>
     }
 }
@@ -134,7 +186,7 @@ fn EventRow(event: SecurityEvent) -> impl IntoView {
     view! {
         <li class="list-item">
             <div>
-                <strong>{event.kind.replace('_', " ")}</strong>
+                <strong>{event.kind.label()}</strong>
                 <div class="muted small">
                     {format!("{} · {}", local_time(event.at), event.ip.unwrap_or_default())}
                     {event.detail.map(|d| format!(" · {d}"))}
@@ -147,8 +199,7 @@ fn EventRow(event: SecurityEvent) -> impl IntoView {
 #[component]
 fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
     let auth = use_auth();
-    let current = RwSignal::new(String::new());
-    let new = RwSignal::new(String::new());
+    let (current, new) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let submit = move |event: SubmitEvent| {
@@ -174,15 +225,27 @@ fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
             <h2>"Change password"</h2>
             <div class="field">
                 <label for="current-password">"Current password"</label>
-                <input id="current-password" type="password" autocomplete="current-password" required bind:value=current/>
+                <input id="current-password" type="password" autocomplete="current-password" required bind:value=current />
             </div>
             <div class="field">
                 <label for="new-password">"New password"</label>
-                <input id="new-password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" bind:value=new/>
+                <input
+                    id="new-password"
+                    type="password"
+                    autocomplete="new-password"
+                    required
+                    minlength=PASSWORD_MIN_CHARS.to_string()
+                    maxlength=PASSWORD_MAX_CHARS.to_string()
+                    bind:value=new
+                />
                 <p class="hint">"Every other session is logged out."</p>
             </div>
-            <p class="form-error" role="alert">{move || error.get()}</p>
-            <button type="submit" class="button" disabled=move || pending.get()>"Change password"</button>
+            <p class="form-error" role="alert">
+                {move || error.get()}
+            </p>
+            <button type="submit" class="button" disabled=move || pending.get()>
+                "Change password"
+            </button>
         </form>
     }
 }
