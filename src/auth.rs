@@ -21,6 +21,7 @@ use crate::api::EventKind;
 use crate::db::events::NewEvent;
 
 pub mod account;
+pub mod claims;
 pub mod cookie;
 pub mod flow;
 pub mod guard;

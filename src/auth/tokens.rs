@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+pub use super::claims::{AccessClaims, RefreshClaims, AUDIENCE, ISSUER};
 use super::keys::{KeyError, Keys};
 use super::verified::{Lookup, VerifiedTokens};
 use crate::config::Config;
 use crate::db::Pool;
 
-pub const ISSUER: &str = "tokenpair";
-pub const AUDIENCE: &str = "tokenpair";
 /// RFC 9068's media type for access tokens.
 pub const ACCESS_TYP: &str = "at+jwt";
 /// Our own type for refresh tokens, so neither kind is accepted where the other is expected.
@@ -24,48 +23,6 @@ pub const REFRESH_TYP: &str = "refresh+jwt";
 const LEEWAY_SECS: u64 = 5;
 /// Longer tokens are refused before any base64 or signature work.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// What an access token says. `email` lets `/api/me` answer without the database.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub sub: String,
-    pub sid: String,
-    pub email: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    pub iss: String,
-    pub aud: String,
-    pub jti: String,
-}
-
-/// What a refresh token says: whose session it belongs to, and which one of its tokens it is.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RefreshClaims {
-    pub sub: String,
-    pub sid: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    pub iss: String,
-    pub aud: String,
-    pub jti: String,
-}
-
-impl RefreshClaims {
-    pub fn new(user_id: &str, sid: &str, jti: &str, issued_at: i64, expires_at: i64) -> Self {
-        Self {
-            sub: user_id.into(),
-            sid: sid.into(),
-            iat: issued_at,
-            nbf: issued_at,
-            exp: expires_at,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            jti: jti.into(),
-        }
-    }
-}
 
 /// A freshly signed token with the facts the caller stores or sends back.
 pub struct Signed {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
-use super::tokens::AccessClaims;
+use super::claims::AccessClaims;
 
 type Key = [u8; 32];
 

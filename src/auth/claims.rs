@@ -1,0 +1,49 @@
+//! What the two kinds of JWT say. Signing and checking them is `tokens.rs`'s work; the
+//! verified-token cache (`verified.rs`) keeps these claims too.
+
+use serde::{Deserialize, Serialize};
+
+pub const ISSUER: &str = "tokenpair";
+pub const AUDIENCE: &str = "tokenpair";
+
+/// What an access token says. `email` lets `/api/me` answer without the database.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub sid: String,
+    pub email: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+/// What a refresh token says: whose session it belongs to, and which one of its tokens it is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+impl RefreshClaims {
+    pub fn new(user_id: &str, sid: &str, jti: &str, issued_at: i64, expires_at: i64) -> Self {
+        Self {
+            sub: user_id.into(),
+            sid: sid.into(),
+            iat: issued_at,
+            nbf: issued_at,
+            exp: expires_at,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: jti.into(),
+        }
+    }
+}
