@@ -311,3 +311,35 @@ pub mod lab {
         pub read: String,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_a_token() {
+        let credentials = Credentials { email: "a@example.com".into(), password: "hunter2 hunter2".into() };
+        let change =
+            PasswordChange { current_password: "old secret".into(), new_password: "new secret".into() };
+        let user = User { id: "u".into(), email: "a@example.com".into() };
+        let tokens = TokenResponse {
+            access_token: "eyJhbGc".into(),
+            token_type: "Bearer".into(),
+            expires_in: 900,
+            user,
+        };
+        let printed = format!("{credentials:?} {change:?} {tokens:?}");
+        for secret in ["hunter2", "old secret", "new secret", "eyJhbGc"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("a@example.com") && printed.contains("[redacted]"), "{printed}");
+    }
+
+    #[test]
+    fn every_event_kind_round_trips_through_its_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(EventKind::from_name("made_up"), None);
+    }
+}

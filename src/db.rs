@@ -265,6 +265,35 @@ mod tests {
         assert!(Engine::of_url("mysql://u@h/db").is_err());
     }
 
+    /// A released migration is never edited: sqlx stores each applied migration's checksum and
+    /// refuses to start against a database whose migration changed since, even by a comment
+    /// (`migrations/README.md`). Fixes go in a new migration.
+    #[test]
+    fn released_migrations_are_unchanged() {
+        let released: [(&str, i64, &str); 2] = [
+            (
+                "sqlite",
+                1,
+                "4e812b036bc8f14dfeef8aaaaa6e6683e4fefbf848217a2bca8d0b33aae17176d2e6e920f6b46e09cf24acc340dcf4a9",
+            ),
+            (
+                "postgres",
+                1,
+                "9e6127ebb8a93af3aa5aeb8529f64e6b0a67aa22d13871fe00e580cf6d3f0598a42fb0dc657a8a0c16e1bddccf46691f",
+            ),
+        ];
+        for (engine, version, checksum) in released {
+            let migrator = match engine {
+                "sqlite" => sqlx::migrate!("./migrations/sqlite"),
+                _ => sqlx::migrate!("./migrations/postgres"),
+            };
+            let migration =
+                migrator.iter().find(|m| m.version == version).expect("released migration exists");
+            let hex: String = migration.checksum.iter().map(|byte| format!("{byte:02x}")).collect();
+            assert_eq!(hex, checksum, "{engine} migration {version} was edited; add a new migration instead");
+        }
+    }
+
     #[test]
     fn transient_codes_are_told_apart_from_mistakes() {
         for transient in ["08006", "08001", "57P01", "57P03", "53300", "40001", "40P01"] {

@@ -1,4 +1,6 @@
-//! tokenpair: the access-token / refresh-token login flow, end to end.
+//! tokenpair: the access-token / refresh-token login flow, end to end, as the article "How to
+//! secure your apps properly with JWT and keep your users logged in for longer" (the design
+//! article, in comments here) describes it.
 //!
 //! A short-lived JWT access token lives only in the browser app's memory and authenticates API
 //! calls headlessly; a long-lived refresh token lives in an HttpOnly cookie and is rotated, after a

@@ -64,3 +64,20 @@ async fn with_a_session_cap_rotation_never_extends_the_session_past_it() {
 
     assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::UNAUTHORIZED, "past the cap");
 }
+
+#[tokio::test]
+async fn a_refused_refresh_clears_the_logged_in_hint_as_well_as_the_refresh_cookie() {
+    let app = spawn_app().await;
+    let refused = app.refresh_presenting("not-a-refresh-token").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let removals: Vec<&str> = refused
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter(|value| max_age(value) == Some(0))
+        .collect();
+    let removes = |name: &str| removals.iter().any(|cookie| cookie.starts_with(&format!("{name}=")));
+    assert!(removes("__Secure-tokenpair-refresh"), "the refresh cookie is removed: {removals:?}");
+    assert!(removes("tokenpair-logged-in"), "the hint is removed too: {removals:?}");
+}

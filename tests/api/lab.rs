@@ -46,3 +46,20 @@ async fn lab_post(app: &TestApp, path: &str, body: &Value) -> Value {
     let request = if body.is_null() { request } else { request.json(body) };
     request.send().await.expect("sent").json().await.expect("json")
 }
+
+#[tokio::test]
+async fn the_lab_replay_reports_what_the_refresh_decided_not_one_verdict_for_every_refusal() {
+    let app = spawn_app_with(&[("TOKENPAIR_LAB", "1"), ("REFRESH_REUSE_GRACE", "0")]).await;
+    app.register(&unique_email(), PASSWORD).await;
+    let copied = lab_post(&app, "/api/auth/lab/copy-cookie", &Value::Null).await;
+
+    let garbage =
+        lab_post(&app, "/api/auth/lab/replay", &serde_json::json!({ "refresh_token": "x.y.z" })).await;
+    assert_eq!((garbage["status"].as_u64(), garbage["outcome"].as_str()), (Some(401), Some("invalid_token")));
+
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK);
+    let reuse = lab_post(&app, "/api/auth/lab/replay", &copied).await;
+    assert_eq!(reuse["outcome"], "reuse_detected", "{reuse}");
+    let again = lab_post(&app, "/api/auth/lab/replay", &copied).await;
+    assert_eq!(again["outcome"], "session_revoked", "the session is already revoked: {again}");
+}

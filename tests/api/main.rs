@@ -16,6 +16,7 @@ mod keys;
 mod lab;
 mod login;
 mod logout;
+mod logs;
 mod malformed;
 mod me;
 mod metrics;

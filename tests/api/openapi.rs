@@ -50,3 +50,47 @@ async fn the_openapi_document_is_3_1_and_every_operation_in_it_is_a_live_route()
     }
     assert_eq!(operations.len(), expected.len(), "{operations:?}");
 }
+
+#[tokio::test]
+async fn the_document_states_the_limits_the_server_enforces_and_what_each_cookie_endpoint_needs() {
+    use tokenpair::api::{EMAIL_MAX_BYTES, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+    let app = spawn_app().await;
+    let document: Value =
+        app.client.get(app.url("/api/openapi.json")).send().await.expect("sent").json().await.expect("JSON");
+    let credentials = &document["components"]["schemas"]["Credentials"]["properties"];
+    assert_eq!(credentials["password"]["minLength"], PASSWORD_MIN_CHARS, "{credentials}");
+    assert_eq!(credentials["password"]["maxLength"], PASSWORD_MAX_CHARS, "{credentials}");
+    assert_eq!(credentials["email"]["maxLength"], EMAIL_MAX_BYTES, "{credentials}");
+    assert_eq!(credentials["email"]["format"], "email", "{credentials}");
+    let change = &document["components"]["schemas"]["PasswordChange"]["properties"]["new_password"];
+    assert_eq!(
+        (change["minLength"].clone(), change["maxLength"].clone()),
+        (PASSWORD_MIN_CHARS.into(), PASSWORD_MAX_CHARS.into())
+    );
+    for path in ["/api/auth/refresh", "/api/auth/logout"] {
+        let parameters = document["paths"][path]["post"]["parameters"].as_array().expect("parameters");
+        let named =
+            |name: &str, place: &str| parameters.iter().any(|p| p["name"] == name && p["in"] == place);
+        assert!(named("X-Requested-With", "header"), "{path}: {parameters:?}");
+        assert!(named("__Secure-tokenpair-refresh", "cookie"), "{path}: {parameters:?}");
+    }
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        let mut codes: Vec<String> = document["paths"][path][method]["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .cloned()
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(
+        statuses("/api/auth/register", "post"),
+        ["201", "400", "403", "409", "413", "415", "422", "429", "503"]
+    );
+    assert_eq!(
+        statuses("/api/auth/password", "post"),
+        ["200", "400", "401", "403", "413", "415", "422", "503"]
+    );
+    assert_eq!(statuses("/api/me", "get"), ["200", "401"]);
+}
