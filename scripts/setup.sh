@@ -2,7 +2,8 @@
 # Installs what building tokenpair needs, skipping whatever is already present.
 #
 #   scripts/setup.sh          the app: wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
-#   scripts/setup.sh --test   also the end-to-end tools: Playwright and a Chromium to drive
+#   scripts/setup.sh --test   also the test tools: Playwright and a Chromium to drive, leptosfmt,
+#                             and Schemathesis (in .tools/venv) for the API fuzzing run
 #
 # Works on a machine that has only Rust (rustup) and Node/npm. The two cargo installs build
 # from a copy of the crate source with one dependency pinned back, because their own
@@ -11,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.11
+LEPTOSFMT_VERSION=0.1.33
+SCHEMATHESIS_VERSION=4.32.5
 TOOLS_DIR="$PWD/.tools"            # npm-installed wasm-opt lives here, off the system PATH
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -89,9 +92,27 @@ ensure_playwright() {
   fi
 }
 
+ensure_leptosfmt() {
+  if leptosfmt --version 2>/dev/null | grep -q "$LEPTOSFMT_VERSION"; then return; fi
+  step "installing leptosfmt $LEPTOSFMT_VERSION (formats view! blocks; a few minutes, once)"
+  cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+}
+
+ensure_schemathesis() {
+  local venv="$TOOLS_DIR/venv"
+  if "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then return; fi
+  step "installing Schemathesis $SCHEMATHESIS_VERSION into .tools/venv (the API fuzzer)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
 ensure_wasm_target
 ensure_cargo_leptos
 ensure_wasm_bindgen
 ensure_wasm_opt
-if [ "${1:-}" = "--test" ]; then ensure_playwright; fi
+if [ "${1:-}" = "--test" ]; then
+  ensure_playwright
+  ensure_leptosfmt
+  ensure_schemathesis
+fi
 step "toolchain ready"

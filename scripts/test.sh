@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and HTTP integration tests (on SQLite, then on PostgreSQL when
-# TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432), then Playwright
-# in Chromium against the real server. Installs whatever is missing first (scripts/setup.sh).
+# TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432), Playwright in
+# Chromium against the real server, then Schemathesis against the OpenAPI document
+# (scripts/fuzz-api.sh). Installs whatever is missing first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +29,6 @@ if [ -z "${CHROMIUM_PATH:-}" ] && [ -x /usr/bin/chromium ]; then
   export CHROMIUM_PATH=/usr/bin/chromium
 fi
 (cd end2end && npx playwright test)
+
+step "fuzzing the API from its OpenAPI document (Schemathesis)"
+scripts/fuzz-api.sh
