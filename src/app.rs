@@ -20,17 +20,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="description" content="Reference implementation of the access-token / refresh-token login flow in Rust."/>
-                <link rel="stylesheet" id="leptos" href="/pkg/tokenpair.css"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta
+                    name="description"
+                    content="Reference implementation of the access-token / refresh-token login flow in Rust."
+                />
+                <link rel="stylesheet" id="leptos" href="/pkg/tokenpair.css" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -44,18 +47,18 @@ pub fn App() -> impl IntoView {
     on_hydrated(move || refresh::start(auth));
 
     view! {
-        <Title text="tokenpair"/>
+        <Title text="tokenpair" />
         <Router>
-            <Nav/>
+            <Nav />
             <main class="page">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/register") view=Register/>
-                    <Route path=path!("/login") view=Login/>
-                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
-                    <Route path=path!("/inspector") view={Lazy::<InspectorRoute>::new()}/>
-                    <Route path=path!("/lab") view={Lazy::<LabRoute>::new()}/>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/register") view=Register />
+                    <Route path=path!("/login") view=Login />
+                    <Route path=path!("/account") view=Lazy::<AccountRoute>::new() />
+                    <Route path=path!("/sessions") view=Lazy::<SessionsRoute>::new() />
+                    <Route path=path!("/inspector") view=Lazy::<InspectorRoute>::new() />
+                    <Route path=path!("/lab") view=Lazy::<LabRoute>::new() />
                 </Routes>
             </main>
             <footer class="footer">

@@ -13,11 +13,15 @@ pub fn Nav() -> impl IntoView {
         AuthState::Restoring => view! { <span class="nav-muted">"…"</span> }.into_any(),
         AuthState::LoggedOut => view! {
             <A href="/login">"Log in"</A>
-            <A href="/register" attr:class="button button-small">"Register"</A>
+            <A href="/register" attr:class="button button-small">
+                "Register"
+            </A>
         }
         .into_any(),
         AuthState::LoggedIn(session) => view! {
-            <span class="nav-user" title="Logged in as">{session.user.email}</span>
+            <span class="nav-user" title="Logged in as">
+                {session.user.email}
+            </span>
             <button class="button button-small button-quiet" on:click=move |_| spawn_local(logout(auth))>
                 "Log out"
             </button>
@@ -27,7 +31,9 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="topbar">
             <nav aria-label="Main">
-                <A href="/" attr:class="brand">"tokenpair"</A>
+                <A href="/" attr:class="brand">
+                    "tokenpair"
+                </A>
                 <A href="/account">"Account"</A>
                 <A href="/sessions">"Sessions"</A>
                 <A href="/inspector">"Inspector"</A>
@@ -35,7 +41,9 @@ pub fn Nav() -> impl IntoView {
             </nav>
             <div class="nav-account">
                 <Show when=move || auth.is_reconnecting()>
-                    <span class="status status-warn" role="status">"Reconnecting…"</span>
+                    <span class="status status-warn" role="status">
+                        "Reconnecting…"
+                    </span>
                 </Show>
                 {account}
             </div>

@@ -39,8 +39,12 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
                 <h2>"Please log in"</h2>
                 <p>"This page shows your session. Log in, or create an account, to see it."</p>
                 <p class="actions">
-                    <A href="/login" attr:class="button">"Log in"</A>
-                    <A href="/register" attr:class="button button-quiet">"Register"</A>
+                    <A href="/login" attr:class="button">
+                        "Log in"
+                    </A>
+                    <A href="/register" attr:class="button button-quiet">
+                        "Register"
+                    </A>
                 </p>
             </section>
         }

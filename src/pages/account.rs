@@ -132,7 +132,14 @@ fn ApiCard(now: RwSignal<f64>) -> impl IntoView {
                 <code>"GET /api/me"</code>
             </h2>
             <p class="muted">"Checked from the token alone, no database query; re-checked every 3 s."</p>
-            {move || check.get().map_or_else(|| view! { <p class="muted">"Calling the API…"</p> }.into_any(), |c| api_answer(c, now))}
+            {move || {
+                check
+                    .get()
+                    .map_or_else(
+                        || view! { <p class="muted">"Calling the API…"</p> }.into_any(),
+                        |c| api_answer(c, now),
+                    )
+            }}
         </article>
     }
 }
@@ -145,14 +152,18 @@ fn api_answer(check: ApiCheck, now: RwSignal<f64>) -> AnyView {
                 format!("{} · last {:.0} s ago", checks(count), ((now.get() - at_ms) / 1000.0).max(0.0))
             };
             view! {
-                <p class="status status-ok" aria-label="API check">"200 OK"</p>
+                <p class="status status-ok" aria-label="API check">
+                    "200 OK"
+                </p>
                 <pre class="json">{json::pretty(&me)}</pre>
                 <p class="muted">{ago}</p>
             }
             .into_any()
         }
         Err(message) => view! {
-            <p class="status status-error" aria-label="API check">"Failed"</p>
+            <p class="status status-error" aria-label="API check">
+                "Failed"
+            </p>
             <p>{message}</p>
             <p class="muted">{checks(count)}</p>
         }

@@ -19,12 +19,14 @@ use timeline::Timeline;
 #[component]
 pub fn Inspector() -> impl IntoView {
     view! {
-        <Title text="Inspector · tokenpair"/>
+        <Title text="Inspector · tokenpair" />
         <section>
             <h1>"Token inspector"</h1>
-            <p class="muted">"Everything here is live: this tab's memory, this server's database and counters."</p>
+            <p class="muted">
+                "Everything here is live: this tab's memory, this server's database and counters."
+            </p>
             <RequireAuth>
-                <Panels/>
+                <Panels />
             </RequireAuth>
         </section>
     }
@@ -83,9 +85,9 @@ fn TimelineCard(now: RwSignal<f64>) -> impl IntoView {
         <article class="card span-all">
             <h2>"This tab's timeline"</h2>
             <p class="muted">
-                "Access token expires in " <strong aria-label="Countdown">{countdown}</strong> " · tokens received: "
-                <span aria-label="Tokens received">{move || count(false)}</span> " · refreshes from this tab: "
-                <span aria-label="Refreshes">{move || count(true)}</span>
+                "Access token expires in " <strong aria-label="Countdown">{countdown}</strong>
+                " · tokens received: " <span aria-label="Tokens received">{move || count(false)}</span>
+                " · refreshes from this tab: " <span aria-label="Refreshes">{move || count(true)}</span>
             </p>
             <Timeline now />
             <p class="muted small">
@@ -102,8 +104,12 @@ fn TokenCard() -> impl IntoView {
     let decoded = move || {
         auth.current_token().and_then(|t| decode_jwt_parts(&t)).map(|(header, claims)| {
             view! {
-                <pre class="json" aria-label="Token header">{header}</pre>
-                <pre class="json" aria-label="Token claims">{claims}</pre>
+                <pre class="json" aria-label="Token header">
+                    {header}
+                </pre>
+                <pre class="json" aria-label="Token claims">
+                    {claims}
+                </pre>
             }
         })
     };
@@ -127,7 +133,9 @@ fn MetricsCard(metrics: RwSignal<Vec<(String, String, String)>>) -> impl IntoVie
             .map(|(endpoint, [requests, headless, sql])| {
                 view! {
                     <tr>
-                        <td><code>{endpoint}</code></td>
+                        <td>
+                            <code>{endpoint}</code>
+                        </td>
                         <td>{requests}</td>
                         <td>{headless}</td>
                         <td>{sql}</td>
@@ -162,25 +170,48 @@ fn ChainView(chain: RwSignal<Option<SessionChain>>) -> impl IntoView {
     move || {
         chain.get().map(|chain| {
             view! {
-                <p class="muted small">"Session " <code>{chain.session_id.chars().take(8).collect::<String>()}</code> ": each refresh token, by the start of its id."</p>
+                <p class="muted small">
+                    "Session " <code>{chain.session_id.chars().take(8).collect::<String>()}</code>
+                    ": each refresh token, by the start of its id."
+                </p>
                 <ol class="list" aria-label="Rotation chain">
-                    {chain.tokens.into_iter().map(|link| view! {
-                        <li class="list-item small">
-                            <span><code>{link.jti_prefix}</code>
-                                {link.parent_prefix.map(|p| format!(" ← {p}"))}</span>
-                            <span class="muted">{format!("issued {}", local_time(link.issued_at))}
-                                {match link.rotated_at { Some(at) => format!(" · rotated {}", local_time(at)), None => " · current".into() }}</span>
-                        </li>
-                    }).collect_view()}
+                    {chain
+                        .tokens
+                        .into_iter()
+                        .map(|link| {
+                            view! {
+                                <li class="list-item small">
+                                    <span>
+                                        <code>{link.jti_prefix}</code>
+                                        {link.parent_prefix.map(|p| format!(" ← {p}"))}
+                                    </span>
+                                    <span class="muted">
+                                        {format!("issued {}", local_time(link.issued_at))}
+                                        {match link.rotated_at {
+                                            Some(at) => format!(" · rotated {}", local_time(at)),
+                                            None => " · current".into(),
+                                        }}
+                                    </span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ol>
                 <h3 class="small">"Decisions"</h3>
                 <ul class="list" aria-label="Decisions">
-                    {chain.decisions.into_iter().take(12).map(|event| view! {
-                        <li class="list-item small">
-                            <span>{event.kind.label()}{event.detail.map(|d| format!(": {d}"))}</span>
-                            <span class="muted">{local_time(event.at)}</span>
-                        </li>
-                    }).collect_view()}
+                    {chain
+                        .decisions
+                        .into_iter()
+                        .take(12)
+                        .map(|event| {
+                            view! {
+                                <li class="list-item small">
+                                    <span>{event.kind.label()}{event.detail.map(|d| format!(": {d}"))}</span>
+                                    <span class="muted">{local_time(event.at)}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ul>
             }
         })

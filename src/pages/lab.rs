@@ -107,8 +107,20 @@ fn DemoCard(about: About, run: impl Fn(Auth, Report) + Copy + 'static) -> impl I
         report.verdict.set(None);
         run(auth, report);
     };
-    let steps =
-        move || report.steps.get().into_iter().map(|s| view! { <li><code>{s}</code></li> }).collect_view();
+    let steps = move || {
+        report
+            .steps
+            .get()
+            .into_iter()
+            .map(|s| {
+                view! {
+                    <li>
+                        <code>{s}</code>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <article class="card demo" aria-label=about.title>
             <h2>

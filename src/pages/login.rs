@@ -7,10 +7,10 @@ use crate::components::{CredentialsForm, FormKind};
 #[component]
 pub fn Login() -> impl IntoView {
     view! {
-        <Title text="Log in · tokenpair"/>
+        <Title text="Log in · tokenpair" />
         <section class="narrow">
             <h1>"Log in"</h1>
-            <CredentialsForm kind=FormKind::Login/>
+            <CredentialsForm kind=FormKind::Login />
             <p class="muted">"No account yet? " <A href="/register">"Register"</A></p>
         </section>
     }

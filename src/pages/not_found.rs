@@ -9,7 +9,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found · tokenpair"/>
+        <Title text="Not found · tokenpair" />
         <section class="narrow card notice">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. " <A href="/">"Go to the start page"</A></p>

@@ -7,10 +7,10 @@ use crate::components::{CredentialsForm, FormKind};
 #[component]
 pub fn Register() -> impl IntoView {
     view! {
-        <Title text="Register · tokenpair"/>
+        <Title text="Register · tokenpair" />
         <section class="narrow">
             <h1>"Create an account"</h1>
-            <CredentialsForm kind=FormKind::Register/>
+            <CredentialsForm kind=FormKind::Register />
             <p class="muted">"Already registered? " <A href="/login">"Log in"</A></p>
         </section>
     }

@@ -172,7 +172,10 @@ fn SessionRow(session: SessionInfo, on_revoke: impl Fn(String) + Copy + 'static)
             {(!session.current)
                 .then(|| {
                     view! {
-                        <button class="button button-small button-quiet" on:click=move |_| on_revoke(id.clone())>
+                        <button
+                            class="button button-small button-quiet"
+                            on:click=move |_| on_revoke(id.clone())
+                        >
                             "Revoke"
                         </button>
                     }
@@ -225,7 +228,13 @@ fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
             <h2>"Change password"</h2>
             <div class="field">
                 <label for="current-password">"Current password"</label>
-                <input id="current-password" type="password" autocomplete="current-password" required bind:value=current />
+                <input
+                    id="current-password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    bind:value=current
+                />
             </div>
             <div class="field">
                 <label for="new-password">"New password"</label>
