@@ -55,10 +55,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/register") view=Register />
                     <Route path=path!("/login") view=Login />
-                    <Route path=path!("/account") view=Lazy::<AccountRoute>::new() />
-                    <Route path=path!("/sessions") view=Lazy::<SessionsRoute>::new() />
-                    <Route path=path!("/inspector") view=Lazy::<InspectorRoute>::new() />
-                    <Route path=path!("/lab") view=Lazy::<LabRoute>::new() />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
+                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()} />
+                    <Route path=path!("/inspector") view={Lazy::<InspectorRoute>::new()} />
+                    <Route path=path!("/lab") view={Lazy::<LabRoute>::new()} />
                 </Routes>
             </main>
             <footer class="footer">
