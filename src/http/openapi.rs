@@ -11,7 +11,7 @@ use crate::api::ErrorBody;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tokenpair", description = "Access token in memory, refresh token in an HttpOnly cookie."),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, RequestedWith)),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
