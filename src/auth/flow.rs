@@ -112,7 +112,7 @@ impl RefreshRefused {
     pub fn name(self) -> &'static str {
         match self {
             Self::InvalidToken => "invalid_token",
-            Self::ReuseDetected => "reuse_detected",
+            Self::ReuseDetected => EventKind::ReuseDetected.name(),
             Self::Refused(refusal) => refusal.name(),
         }
     }

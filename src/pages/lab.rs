@@ -58,12 +58,12 @@ fn Demos() -> impl IntoView {
             {status}
         </p>
         <div class="grid grid-wide">
-            <steal_access_token::Demo />
-            <read_cookie::Demo />
-            <honest_caveat::Demo />
-            <replay_refresh::Demo />
-            <forged_tokens::Demo />
-            <cross_site::Demo />
+            <DemoCard about=steal_access_token::ABOUT run=steal_access_token::run />
+            <DemoCard about=read_cookie::ABOUT run=read_cookie::run />
+            <DemoCard about=honest_caveat::ABOUT run=honest_caveat::run />
+            <DemoCard about=replay_refresh::ABOUT run=replay_refresh::run />
+            <DemoCard about=forged_tokens::ABOUT run=forged_tokens::run />
+            <DemoCard about=cross_site::ABOUT run=cross_site::run />
         </div>
     }
 }
@@ -89,7 +89,8 @@ impl Report {
     }
 }
 
-/// What a demo card shows before it runs.
+/// What a demo card shows before it runs; each demo's file declares its own (`ABOUT`) beside
+/// the `run` that attacks.
 struct About {
     title: &'static str,
     lab_only: bool,

@@ -1,26 +1,20 @@
 //! A page on another site (this server under its other loopback name) posts to the refresh
 //! endpoint with the user's browser, and reports back what it could read.
 
-use leptos::prelude::*;
-
-use super::{About, DemoCard, Report};
+use super::{About, Report};
 use crate::api::lab::AttackerReport;
 use crate::api::paths;
 use crate::client::store::Auth;
 use crate::client::{browser, json};
 
-#[component]
-pub fn Demo() -> impl IntoView {
-    let about = About {
-        title: "A cross-site request",
-        lab_only: true,
-        button: "Open a page on another site",
-        explanation: "A page on another site (this server under its other loopback name) posts to the refresh endpoint with the user's browser.",
-    };
-    view! { <DemoCard about run /> }
-}
+pub(super) const ABOUT: About = About {
+    title: "A cross-site request",
+    lab_only: true,
+    button: "Open a page on another site",
+    explanation: "A page on another site (this server under its other loopback name) posts to the refresh endpoint with the user's browser.",
+};
 
-fn run(_: Auth, report: Report) {
+pub(super) fn run(_: Auth, report: Report) {
     let Some((host, port, origin)) = browser::location() else { return };
     let other_host = if host == "localhost" { "127.0.0.1" } else { "localhost" };
     let url = format!("http://{other_host}:{port}{}?target={origin}", paths::LAB_ATTACKER_PAGE);

@@ -1,27 +1,22 @@
 //! Forged access tokens (alg none, another key, expired, tampered), each sent to `/api/me`.
 
-use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RequestCredentials;
 
-use super::{me_status, About, DemoCard, Report};
+use super::{me_status, About, Report};
 use crate::api::lab::Forgery;
 use crate::api::paths;
 use crate::client::fetch::{post_authed, ApiError};
 use crate::client::store::Auth;
 
-#[component]
-pub fn Demo() -> impl IntoView {
-    let about = About {
-        title: "Forged tokens",
-        lab_only: true,
-        button: "Forge and send",
-        explanation: "alg none, another key, expired, tampered: each is sent to /api/me; the reason is what the server's verification says.",
-    };
-    view! { <DemoCard about run /> }
-}
+pub(super) const ABOUT: About = About {
+    title: "Forged tokens",
+    lab_only: true,
+    button: "Forge and send",
+    explanation: "alg none, another key, expired, tampered: each is sent to /api/me; the reason is what the server's verification says.",
+};
 
-fn run(auth: Auth, report: Report) {
+pub(super) fn run(auth: Auth, report: Report) {
     spawn_local(async move {
         let forged = match post_authed::<Vec<Forgery>>(auth, paths::LAB_FORGE, &()).await {
             Ok(forged) => forged,

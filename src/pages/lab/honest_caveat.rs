@@ -1,25 +1,20 @@
 //! The honest caveat: a script running in the page can still call refresh, because the browser
 //! attaches the cookie to the page's own requests.
 
-use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RequestCredentials;
 
-use super::{refresh_status, About, DemoCard, Report};
+use super::{refresh_status, About, Report};
 use crate::client::store::Auth;
 
-#[component]
-pub fn Demo() -> impl IntoView {
-    let about = About {
-        title: "The honest caveat",
-        lab_only: false,
-        button: "Call refresh from the page",
-        explanation: "A script running in this page can still call the refresh endpoint: the browser attaches the cookie. What stands in the way is keeping scripts out (CSP, src/http/pages.rs), the custom header and Origin checks for other sites (src/auth/guard.rs), SameSite=Strict (src/auth/cookie.rs) and short access lifetimes (src/config.rs).",
-    };
-    view! { <DemoCard about run /> }
-}
+pub(super) const ABOUT: About = About {
+    title: "The honest caveat",
+    lab_only: false,
+    button: "Call refresh from the page",
+    explanation: "A script running in this page can still call the refresh endpoint: the browser attaches the cookie. What stands in the way is keeping scripts out (CSP, src/http/pages.rs), the custom header and Origin checks for other sites (src/auth/guard.rs), SameSite=Strict (src/auth/cookie.rs) and short access lifetimes (src/config.rs).",
+};
 
-fn run(_: Auth, report: Report) {
+pub(super) fn run(_: Auth, report: Report) {
     spawn_local(async move {
         let status = refresh_status(None, RequestCredentials::SameOrigin).await;
         report.step(format!(

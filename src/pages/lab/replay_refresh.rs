@@ -2,29 +2,24 @@
 //! rotated token come back, calls it reuse, and revokes the whole session.
 
 use gloo_net::http::Response;
-use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RequestCredentials;
 
-use super::{refresh_status, About, DemoCard, Report};
+use super::{refresh_status, About, Report};
 use crate::api::lab::{Replayed, StolenCookie};
-use crate::api::paths;
+use crate::api::{paths, EventKind};
 use crate::client::json;
 use crate::client::request::to_cookie_endpoint;
 use crate::client::store::Auth;
 
-#[component]
-pub fn Demo() -> impl IntoView {
-    let about = About {
-        title: "Replay a stolen refresh token",
-        lab_only: true,
-        button: "Copy, rotate twice, replay",
-        explanation: "A copy of the refresh cookie, replayed after the real one has rotated on: reuse detected, and the whole session is revoked. This logs you out at your next refresh.",
-    };
-    view! { <DemoCard about run /> }
-}
+pub(super) const ABOUT: About = About {
+    title: "Replay a stolen refresh token",
+    lab_only: true,
+    button: "Copy, rotate twice, replay",
+    explanation: "A copy of the refresh cookie, replayed after the real one has rotated on: reuse detected, and the whole session is revoked. This logs you out at your next refresh.",
+};
 
-fn run(_: Auth, report: Report) {
+pub(super) fn run(_: Auth, report: Report) {
     spawn_local(async move {
         let Some(stolen) = copy_cookie(report).await else { return };
         for _ in 0..2 {
@@ -39,8 +34,9 @@ fn run(_: Auth, report: Report) {
         report.step(format!(
             "the user's next refresh → {after} (this tab logs out at its next scheduled refresh)"
         ));
+        let reuse_detected = EventKind::ReuseDetected.name();
         report.verdict(match (replayed.outcome.as_str(), after) {
-            ("reuse_detected", 401) => {
+            (outcome, 401) if outcome == reuse_detected => {
                 "Reuse detected: the whole session is revoked; thief and user are both logged out.".to_owned()
             }
             (outcome, _) => format!("Unexpected: the replay was {outcome}, the user's refresh {after}."),

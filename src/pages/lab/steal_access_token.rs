@@ -1,25 +1,20 @@
 //! A script in the page takes the access token and uses it from elsewhere: it works until it
 //! expires, and it cannot be refreshed without the cookie.
 
-use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RequestCredentials;
 
-use super::{me_status, refresh_status, About, DemoCard, Report};
+use super::{me_status, refresh_status, About, Report};
 use crate::client::store::Auth;
 
-#[component]
-pub fn Demo() -> impl IntoView {
-    let about = About {
-        title: "Steal the access token",
-        lab_only: false,
-        button: "Steal and use it",
-        explanation: "An injected script can read what the page holds in memory. It uses the token from a context without cookies: it works until the token expires, then 401. Refreshing with it and no cookie: 401.",
-    };
-    view! { <DemoCard about run /> }
-}
+pub(super) const ABOUT: About = About {
+    title: "Steal the access token",
+    lab_only: false,
+    button: "Steal and use it",
+    explanation: "An injected script can read what the page holds in memory. It uses the token from a context without cookies: it works until the token expires, then 401. Refreshing with it and no cookie: 401.",
+};
 
-fn run(auth: Auth, report: Report) {
+pub(super) fn run(auth: Auth, report: Report) {
     let Some(token) = auth.current_token() else { return };
     let expires_in_ms = auth.expires_in_ms().unwrap_or(0.0);
     spawn_local(async move {
