@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use ipnet::IpNet;
+
 /// Everything the server needs besides Leptos's own options. `Debug` hides the password a
 /// `DATABASE_URL` may carry.
 #[derive(Clone)]
@@ -32,6 +34,9 @@ pub struct Config {
     /// replaying a token, forging tokens, a foreign-origin page). Refused unless the server
     /// listens on a loopback address, so it cannot be switched on in a deployment by accident.
     pub lab: bool,
+    /// `TRUSTED_PROXIES`: the proxies (IPs or CIDRs, comma-separated) whose forwarded headers
+    /// name the client (`http/client_ip.rs`). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl std::fmt::Debug for Config {
@@ -48,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_per_ip", &self.refresh_per_ip)
             .field("verified_token_cache", &self.verified_token_cache)
             .field("lab", &self.lab)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -119,6 +125,8 @@ impl Config {
                 }
             })?,
             lab: matches!(lookup("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
+            trusted_proxies: parse_networks(&read("TRUSTED_PROXIES", ""))
+                .map_err(|problem| ConfigError { name: "TRUSTED_PROXIES", problem })?,
         };
         let site_addr = read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR);
         let loopback = site_addr.parse::<std::net::SocketAddr>().is_ok_and(|addr| addr.ip().is_loopback());
@@ -168,6 +176,19 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Ok(seconds) => Ok(Duration::from_secs(seconds)),
         Err(_) => humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}")),
     }
+}
+
+/// `"10.0.0.0/8, 192.168.1.7"`: networks, a bare address meaning just that one.
+fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is neither an IP address nor a CIDR network"))
+        })
+        .collect()
 }
 
 /// `"20/1m"`: twenty requests per minute.
@@ -240,6 +261,16 @@ mod tests {
         assert_eq!(without_password("sqlite://data/x.db"), "sqlite://data/x.db");
         assert_eq!(without_password("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(without_password("postgres://a:p@ss@db/x?u=a@b"), "postgres://a:[redacted]@db/x?u=a@b");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        assert!(config(&[]).expect("valid").trusted_proxies.is_empty());
+        let proxies = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1")]).expect("valid");
+        let shown: Vec<String> = proxies.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+        assert!(config(&[("TRUSTED_PROXIES", "nginx")]).is_err());
+        assert!(config(&[("TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
     }
 
     #[test]

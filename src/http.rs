@@ -24,6 +24,7 @@ mod account;
 mod auth;
 #[cfg(feature = "bench")]
 mod bench;
+pub mod client_ip;
 pub mod extract;
 mod health;
 mod keys;

@@ -3,10 +3,9 @@
 //! are ours (`JsonBody`).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum_extra::headers::authorization::Bearer;
@@ -55,15 +54,16 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
-/// Where a request came from (user agent, peer address), as recorded on sessions and events.
+/// Where a request came from (user agent, client address from `client_ip.rs`), as recorded
+/// on sessions and events.
 pub struct RequestClient(pub Client);
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestClient {
+impl FromRequestParts<AppState> for RequestClient {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let ip =
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let ip = super::client_ip::of(&parts.extensions, &parts.headers, &state.config.trusted_proxies)
+            .map(|ip| ip.to_string());
         let user_agent =
             parts.headers.get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()).map(str::to_owned);
         Ok(Self(Client { user_agent, ip }))

@@ -1,12 +1,13 @@
 //! The middleware in front of the credential endpoints: the cross-site checks of
 //! `auth/guard.rs` and the per-address limits of `auth/limits.rs`, fed from the request.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::client_ip;
 use crate::auth::guard;
 use crate::error::Error;
 use crate::state::AppState;
@@ -37,7 +38,7 @@ pub async fn login_per_ip(
     request: Request,
     next: Next,
 ) -> Result<Response, Error> {
-    if let Some(ip) = client_ip(&request) {
+    if let Some(ip) = client_key(&request, &state) {
         state.limits.login_attempt_from(ip)?;
     }
     Ok(next.run(request).await)
@@ -49,12 +50,14 @@ pub async fn refresh_per_ip(
     request: Request,
     next: Next,
 ) -> Result<Response, Error> {
-    if let Some(ip) = client_ip(&request) {
+    if let Some(ip) = client_key(&request, &state) {
         state.limits.refresh_from(ip)?;
     }
     Ok(next.run(request).await)
 }
 
-fn client_ip(request: &Request) -> Option<IpAddr> {
-    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
+/// What the per-address limits count this request's client as (`client_ip::rate_key`).
+fn client_key(request: &Request, state: &AppState) -> Option<IpAddr> {
+    client_ip::of(request.extensions(), request.headers(), &state.config.trusted_proxies)
+        .map(client_ip::rate_key)
 }

@@ -6,6 +6,7 @@
 mod helpers;
 mod support;
 
+mod client_ip;
 mod cookie;
 mod csrf;
 mod faults;
