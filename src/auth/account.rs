@@ -52,7 +52,7 @@ pub async fn change_password(
     change: PasswordChange,
     client: &Client,
 ) -> Result<Revoked> {
-    password::validate_new(&change.new_password, "new_password")?;
+    password::validate_new(&change.new_password, &who.email, "new_password")?;
     let user = db::users::find_enabled_by_id(db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
     if !passwords.verify(change.current_password, Some(user.password_hash)).await? {
         return Err(Error::WrongCurrentPassword);

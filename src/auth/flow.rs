@@ -37,7 +37,7 @@ pub async fn register(
         let message = "email must be a valid email address".to_owned();
         return Err(Error::Validation { field: "email", message });
     }
-    password::validate_new(&credentials.password, "password")?;
+    password::validate_new(&credentials.password, &email, "password")?;
     let password_hash = passwords.hash(credentials.password).await?;
     let id = new_id();
     tracing::Span::current().record("user_id", id.as_str());

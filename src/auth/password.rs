@@ -22,18 +22,43 @@ use thread_priority::{set_current_thread_priority, ThreadPriority};
 use crate::api::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use crate::error::{Error, Result};
 
-/// Checks a new password against the length rule (`api::PASSWORD_MIN_CHARS` to
-/// `PASSWORD_MAX_CHARS` characters); a refusal names `field`.
-pub fn validate_new(password: &str, field: &'static str) -> Result<()> {
+/// The least zxcvbn score a new password needs: 3 is "safely unguessable: moderate protection
+/// from an offline slow-hash scenario" (at least 10^10 guesses), which Argon2id makes true.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Checks a new password: `api::PASSWORD_MIN_CHARS` to `PASSWORD_MAX_CHARS` characters, and
+/// not guessable by zxcvbn's estimate (common passwords, keyboard walks, dates, repeats, and
+/// the account's own `email` or its local part). A refusal names `field` and says why.
+pub fn validate_new(password: &str, email: &str, field: &'static str) -> Result<()> {
     let chars = password.chars().count();
     let message = if chars < PASSWORD_MIN_CHARS {
         format!("password must be at least {PASSWORD_MIN_CHARS} characters")
     } else if chars > PASSWORD_MAX_CHARS {
         format!("password must be at most {PASSWORD_MAX_CHARS} characters")
+    } else if let Some(weakness) = weakness(password, email) {
+        weakness
     } else {
         return Ok(());
     };
     Err(Error::Validation { field, message })
+}
+
+/// Why zxcvbn would guess `password` too soon, if it would.
+fn weakness(password: &str, email: &str) -> Option<String> {
+    let local_part = email.split('@').next().unwrap_or_default();
+    let estimate = zxcvbn::zxcvbn(password, &[email, local_part]);
+    if estimate.score() >= MIN_STRENGTH {
+        return None;
+    }
+    let feedback = estimate.feedback();
+    let warning = feedback.and_then(|f| f.warning()).map(|w| w.to_string());
+    let suggestion = feedback.and_then(|f| f.suggestions().first()).map(|s| s.to_string());
+    let why = match (warning, suggestion) {
+        (Some(warning), Some(suggestion)) => format!("{warning} {suggestion}"),
+        (Some(only), None) | (None, Some(only)) => only,
+        (None, None) => "It would be guessed too quickly.".to_owned(),
+    };
+    Some(format!("password is too easy to guess: {why}"))
 }
 
 pub struct Passwords {
@@ -153,6 +178,23 @@ mod tests {
     use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
     use super::*;
+
+    #[test]
+    fn common_guessable_and_personal_passwords_are_refused_with_a_reason() {
+        for weak in ["password123", "qwertyuiop", "aaaaaaaaaaaa", "12345678910", "iloveyou2024"] {
+            let refused = validate_new(weak, "someone@example.com", "password");
+            assert!(
+                matches!(&refused, Err(Error::Validation { field: "password", message }) if message.contains("guess")),
+                "{weak}: {refused:?}"
+            );
+        }
+        let personal = validate_new("margaret.hamilton", "margaret.hamilton@example.com", "password");
+        assert!(personal.is_err(), "the email's local part");
+        assert!(validate_new("margaret.hamilton", "grace@example.com", "password").is_ok(), "someone else's");
+        for strong in ["correct horse battery", "a brand new passphrase", "fuzzing the api"] {
+            assert!(validate_new(strong, "someone@example.com", "password").is_ok(), "{strong}");
+        }
+    }
 
     #[tokio::test]
     async fn hashes_agree_with_the_argon2_crates_own_hasher_and_verifier() {

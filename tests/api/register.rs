@@ -53,7 +53,33 @@ async fn each_invalid_field_is_422_naming_the_field_and_the_reason() {
 #[tokio::test]
 async fn password_length_counts_characters_not_bytes() {
     let app = spawn_app().await;
-    // 8 characters, 16 bytes: long enough. 128 characters, 384 bytes: not too long.
-    assert_eq!(app.register(&unique_email(), &"é".repeat(8)).await.status(), StatusCode::CREATED);
-    assert_eq!(app.register(&unique_email(), &"€".repeat(128)).await.status(), StatusCode::CREATED);
+    // 7 characters, 14 bytes: too short. 128 characters, 384 bytes: not too long.
+    let short = app.register(&unique_email(), "éàüöçñß").await;
+    let body = assert_error(short, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("at least 8")), "{body}");
+    let ideographs: String = (0..128).filter_map(|i| char::from_u32(0x4E00 + i * 7)).collect();
+    assert_eq!(ideographs.len(), 384);
+    assert_eq!(app.register(&unique_email(), &ideographs).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn guessable_passwords_are_422_saying_why() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let local_part = email.split('@').next().expect("a local part").to_owned();
+    for weak in ["password123", "qwertyuiop", local_part.as_str()] {
+        let body = assert_error(
+            app.register(&email, weak).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["field"], "password");
+        assert!(body["message"].as_str().is_some_and(|m| m.contains("too easy to guess")), "{body}");
+    }
+    assert_eq!(
+        app.register(&email, PASSWORD).await.status(),
+        StatusCode::CREATED,
+        "nothing was created before"
+    );
 }

@@ -117,6 +117,11 @@ async fn changing_the_password_needs_the_current_one_and_revokes_every_other_ses
     let body =
         assert_error(short.await.expect("sent"), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["field"], "new_password");
+    let weak = json!({ "current_password": PASSWORD, "new_password": "qwertyuiop" });
+    let weak = app.client.post(app.url(paths::PASSWORD)).bearer_auth(&laptop.access_token).json(&weak).send();
+    let body =
+        assert_error(weak.await.expect("sent"), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("too easy to guess")), "{body}");
 
     let changed =
         app.client.post(app.url(paths::PASSWORD)).bearer_auth(&laptop.access_token).json(&change(PASSWORD));
