@@ -37,6 +37,14 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: the proxies (IPs or CIDRs, comma-separated) whose forwarded headers
     /// name the client (`http/client_ip.rs`). Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// The host names of `app_origins`: a request with any other `Host` gets 421.
+    pub allowed_hosts: Vec<String>,
+    /// `HEADER_TIMEOUT`: how long a connection may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// `REQUEST_TIMEOUT`: how long a request may take, its body included, to be answered.
+    pub request_timeout: Duration,
+    /// `MAX_CONNECTIONS`: open connections served normally; the rest are shed.
+    pub max_connections: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -54,6 +62,10 @@ impl std::fmt::Debug for Config {
             .field("verified_token_cache", &self.verified_token_cache)
             .field("lab", &self.lab)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("header_timeout", &self.header_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -108,13 +120,20 @@ impl Config {
                     .map_err(|problem| ConfigError { name: "SESSION_MAX_LIFETIME", problem })?,
             ),
         };
+        let app_origins = app_origins(lookup("APP_ORIGIN"), &read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR));
         let config = Self {
+            allowed_hosts: app_origins.iter().map(|origin| origin_host(origin)).collect(),
+            header_timeout: duration("HEADER_TIMEOUT", "10s")?,
+            request_timeout: duration("REQUEST_TIMEOUT", "30s")?,
+            max_connections: read("MAX_CONNECTIONS", "10000").trim().parse().ok().filter(|n| *n > 0).ok_or(
+                ConfigError { name: "MAX_CONNECTIONS", problem: "must be a whole number above zero".into() },
+            )?,
             database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
             access_token_ttl: duration("ACCESS_TOKEN_TTL", "15m")?,
             refresh_token_ttl: duration("REFRESH_TOKEN_TTL", "7d")?,
             refresh_reuse_grace: duration("REFRESH_REUSE_GRACE", "10s")?,
             session_max_lifetime,
-            app_origins: app_origins(lookup("APP_ORIGIN"), &read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR)),
+            app_origins,
             login_per_ip: rate("LOGIN_RATE_LIMIT", "20/1m")?,
             login_per_account: rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
             refresh_per_ip: rate("REFRESH_RATE_LIMIT", "120/1m")?,
@@ -134,6 +153,14 @@ impl Config {
             return Err(ConfigError {
                 name: "TOKENPAIR_LAB",
                 problem: format!("the attack lab only runs on a loopback address, not {site_addr}"),
+            });
+        }
+        if let Some(public) =
+            config.allowed_hosts.iter().find(|host| !is_loopback_host(host)).filter(|_| config.lab)
+        {
+            return Err(ConfigError {
+                name: "TOKENPAIR_LAB",
+                problem: format!("the attack lab only runs for a loopback APP_ORIGIN, not {public}"),
             });
         }
         if config.access_token_ttl < Duration::from_secs(1) {
@@ -167,6 +194,29 @@ fn app_origins(explicit: Option<String>, site_addr: &str) -> Vec<String> {
         origins.push(format!("http://localhost:{port}"));
     }
     origins
+}
+
+/// The host of an origin, lower-cased and without its port: `https://Auth.Example.com:8443`
+/// gives `auth.example.com`.
+fn origin_host(origin: &str) -> String {
+    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    host_without_port(authority).to_ascii_lowercase()
+}
+
+/// `example.com:3000` gives `example.com`, `[::1]:3000` gives `[::1]`: what a `Host` header
+/// names, whatever port it adds (as Django's `ALLOWED_HOSTS` compares them).
+pub fn host_without_port(authority: &str) -> &str {
+    match authority.rfind(':') {
+        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
+        _ => authority,
+    }
+}
+
+/// `localhost`, `127.0.0.1` (any of 127/8) or `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Seconds (`"900"`) or a human duration (`"15m"`, `"7d"`, `"1h 30m"`).
@@ -278,5 +328,17 @@ mod tests {
         assert!(!config(&[]).expect("valid").lab);
         assert!(config(&[("TOKENPAIR_LAB", "1")]).expect("loopback is fine").lab);
         assert!(config(&[("TOKENPAIR_LAB", "1"), ("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]).is_err());
+        assert!(config(&[("TOKENPAIR_LAB", "1"), ("APP_ORIGIN", "https://auth.example.com")]).is_err());
+        assert!(config(&[("TOKENPAIR_LAB", "1"), ("APP_ORIGIN", "http://localhost:3000")]).is_ok());
+    }
+
+    #[test]
+    fn the_allowed_hosts_are_the_origins_hosts_without_ports() {
+        assert_eq!(config(&[]).expect("valid").allowed_hosts, ["127.0.0.1", "localhost"]);
+        let set = config(&[("APP_ORIGIN", "https://Auth.Example.com, http://[::1]:8080")]).expect("valid");
+        assert_eq!(set.allowed_hosts, ["auth.example.com", "[::1]"]);
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(host_without_port("[::1]"), "[::1]");
+        assert!(is_loopback_host("[::1]") && is_loopback_host("127.0.0.2") && !is_loopback_host("10.0.0.1"));
     }
 }

@@ -58,6 +58,17 @@ pub enum Error {
     /// client keeps its session and tries again; logged on the server.
     #[error("the service is briefly unavailable; try again in a few seconds")]
     Unavailable(#[source] sqlx::Error),
+    /// 503 with `Retry-After`: the server is at capacity (too many connections, or too many
+    /// password hashes waiting); nothing about the request was wrong.
+    #[error("the server is busy; try again in a few seconds")]
+    Busy,
+    /// 408: the request took longer than `REQUEST_TIMEOUT` to arrive and be answered.
+    #[error("the request took too long")]
+    RequestTimeout,
+    /// 421: the `Host` is not one of `APP_ORIGIN`'s, so the request was not meant for this
+    /// server (or a DNS-rebinding page sent it).
+    #[error("this server does not answer for that host")]
+    MisdirectedRequest,
     /// 500: logged in full on the server; the client gets a fixed message.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -82,7 +93,9 @@ impl Error {
             Self::BadBody { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,7 +115,9 @@ impl Error {
             Self::BadBody { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Unavailable(_) => "service_unavailable",
+            Self::Unavailable(_) | Self::Busy => "service_unavailable",
+            Self::RequestTimeout => "request_timeout",
+            Self::MisdirectedRequest => "misdirected_request",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -134,7 +149,7 @@ impl IntoResponse for Error {
             Self::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
             }
             _ => {}

@@ -20,17 +20,19 @@ use crate::error::Error;
 use crate::metrics;
 use crate::state::AppState;
 
+pub use extract::LocalAddr;
+
 mod account;
 mod auth;
 #[cfg(feature = "bench")]
 mod bench;
 pub mod client_ip;
 pub mod extract;
-mod health;
+pub mod health;
 mod keys;
 mod lab;
 mod me;
-mod middleware;
+pub mod middleware;
 mod openapi;
 pub mod pages;
 
@@ -103,4 +105,5 @@ fn lab_routes(state: &AppState) -> Router<AppState> {
         .route(paths::LAB_FORGE, post(lab::forge))
         .route(paths::LAB_ATTACKER_PAGE, get(lab::attacker_page))
         .route(paths::LAB_ATTACKER_SCRIPT, get(lab::attacker_script))
+        .route_layer(from_fn_with_state(state.clone(), middleware::lab_only))
 }

@@ -58,7 +58,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let state = build_state(&config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
-    serve(listener, router(state), shutdown_signal()).await?;
+    serve(listener, router(state), &config, shutdown_signal()).await?;
     Ok(())
 }
 

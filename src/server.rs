@@ -3,10 +3,10 @@
 //! exactly what ships.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
+use axum::middleware::from_fn_with_state;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
@@ -22,6 +22,10 @@ use crate::config::Config;
 use crate::db::{self, DbError};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Parts};
+
+mod connections;
+
+pub use connections::ConnectionLimits;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -67,6 +71,7 @@ async fn upkeep(state: AppState) {
 
 /// The whole app: the JSON API, the server-rendered pages, static files, security headers.
 pub fn router(state: AppState) -> Router {
+    use crate::http::middleware::{allowed_host, deadline};
     let (api, _) = crate::http::api(&state);
     Router::new()
         .merge(api)
@@ -78,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
+                .layer(from_fn_with_state(state.clone(), allowed_host))
+                .layer(from_fn_with_state(state.clone(), deadline))
                 .layer(default_header(header::REFERRER_POLICY, "no-referrer"))
                 .layer(default_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .layer(default_header(
@@ -92,14 +99,24 @@ fn default_header(name: header::HeaderName, value: &'static str) -> SetResponseH
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// Serves `app` until `shutdown` completes, then lets in-flight requests finish.
+/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish
+/// (`server/connections.rs` has the timeouts and the connection cap). Refuses to serve the
+/// attack lab on a listener that is not loopback: the address is read from the listener
+/// itself, whatever the settings said.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let bound = listener.local_addr()?;
+    if config.lab && !bound.ip().is_loopback() {
+        let problem = format!("TOKENPAIR_LAB: the attack lab only runs on a loopback address, not {bound}");
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, problem));
+    }
+    let limits =
+        ConnectionLimits { header_timeout: config.header_timeout, max_connections: config.max_connections };
+    connections::serve(listener, app, crate::http::health::shedding(), limits, shutdown).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -70,6 +70,10 @@ impl FromRequestParts<AppState> for RequestClient {
     }
 }
 
+/// The address the request's connection was accepted on (set by `server/connections.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub std::net::SocketAddr);
+
 /// `axum::Json`, but a body that cannot be read becomes our JSON error, never axum's plain text.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(Error))]

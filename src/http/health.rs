@@ -4,9 +4,13 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::Json;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::api::paths;
 use crate::db;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -28,4 +32,16 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
         Ok(Err(err)) => Err(Error::Unavailable(err)),
         Err(_elapsed) => Err(Error::Unavailable(sqlx::Error::PoolTimedOut)),
     }
+}
+
+/// What a connection past `MAX_CONNECTIONS` is served (`server/connections.rs`): liveness
+/// still answers, so a load balancer keeps a busy instance; anything else is told to come back,
+/// and the connection is closed after the answer.
+pub fn shedding() -> Router {
+    Router::new().route(paths::HEALTHZ, get(healthz)).fallback(|| async { Error::Busy }).layer(
+        axum::middleware::map_response(|mut response: Response| async move {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response.into_response()
+        }),
+    )
 }

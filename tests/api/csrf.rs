@@ -8,8 +8,10 @@ use crate::helpers::{assert_error, spawn_app_with, unique_email, TestApp, PASSWO
 
 const ORIGIN: &str = "http://tokenpair.test";
 
+/// The app's origin, and `127.0.0.1` (on a port no request names as its `Origin`) because
+/// that is the host the test reaches the server on: any other `Host` gets 421.
 async fn app() -> TestApp {
-    spawn_app_with(&[("APP_ORIGIN", ORIGIN)]).await
+    spawn_app_with(&[("APP_ORIGIN", &format!("{ORIGIN}, http://127.0.0.1:1"))]).await
 }
 
 fn cookie_post(app: &TestApp, client: &Client, path: &str) -> RequestBuilder {

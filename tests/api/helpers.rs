@@ -116,7 +116,7 @@ pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, St
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let app = router(state.clone());
-    tokio::spawn(serve(listener, app, std::future::pending()));
+    tokio::spawn(async move { serve(listener, app, &config, std::future::pending()).await });
     TestApp {
         base: format!("http://{addr}"),
         state,

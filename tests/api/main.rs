@@ -7,11 +7,13 @@ mod helpers;
 mod support;
 
 mod client_ip;
+mod connections;
 mod cookie;
 mod csrf;
 mod faults;
 mod forged;
 mod headers;
+mod hosts;
 mod instances;
 mod keys;
 mod lab;
