@@ -106,76 +106,92 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests can pass their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
-        let duration = |name: &'static str, default: &str| {
-            parse_duration(&read(name, default)).map_err(|problem| ConfigError { name, problem })
-        };
-        let rate = |name: &'static str, default: &str| {
-            parse_rate(&read(name, default)).map_err(|problem| ConfigError { name, problem })
-        };
-        let session_max_lifetime = match lookup("SESSION_MAX_LIFETIME").as_deref().map(str::trim) {
-            None | Some("") | Some("none") => None,
-            Some(text) => Some(
-                parse_duration(text)
-                    .map_err(|problem| ConfigError { name: "SESSION_MAX_LIFETIME", problem })?,
-            ),
-        };
-        let app_origins = app_origins(lookup("APP_ORIGIN"), &read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR));
+        let settings = Settings(lookup);
+        let site_addr = settings.text("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR);
+        let app_origins = app_origins((settings.0)("APP_ORIGIN"), &site_addr);
         let config = Self {
             allowed_hosts: app_origins.iter().map(|origin| origin_host(origin)).collect(),
-            header_timeout: duration("HEADER_TIMEOUT", "10s")?,
-            request_timeout: duration("REQUEST_TIMEOUT", "30s")?,
-            max_connections: read("MAX_CONNECTIONS", "10000").trim().parse().ok().filter(|n| *n > 0).ok_or(
-                ConfigError { name: "MAX_CONNECTIONS", problem: "must be a whole number above zero".into() },
-            )?,
-            database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
-            access_token_ttl: duration("ACCESS_TOKEN_TTL", "15m")?,
-            refresh_token_ttl: duration("REFRESH_TOKEN_TTL", "7d")?,
-            refresh_reuse_grace: duration("REFRESH_REUSE_GRACE", "10s")?,
-            session_max_lifetime,
+            header_timeout: settings.duration("HEADER_TIMEOUT", "10s")?,
+            request_timeout: settings.duration("REQUEST_TIMEOUT", "30s")?,
+            max_connections: settings.count("MAX_CONNECTIONS", "10000", 1)?,
+            database_url: settings.text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            access_token_ttl: settings.duration("ACCESS_TOKEN_TTL", "15m")?,
+            refresh_token_ttl: settings.duration("REFRESH_TOKEN_TTL", "7d")?,
+            refresh_reuse_grace: settings.duration("REFRESH_REUSE_GRACE", "10s")?,
+            session_max_lifetime: settings.optional_duration("SESSION_MAX_LIFETIME")?,
             app_origins,
-            login_per_ip: rate("LOGIN_RATE_LIMIT", "20/1m")?,
-            login_per_account: rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
-            refresh_per_ip: rate("REFRESH_RATE_LIMIT", "120/1m")?,
-            verified_token_cache: read("VERIFIED_TOKEN_CACHE", "10000").trim().parse().map_err(|_| {
-                ConfigError {
-                    name: "VERIFIED_TOKEN_CACHE",
-                    problem: "must be a whole number of tokens (0 turns the cache off)".into(),
-                }
-            })?,
-            lab: matches!(lookup("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
-            trusted_proxies: parse_networks(&read("TRUSTED_PROXIES", ""))
+            login_per_ip: settings.rate("LOGIN_RATE_LIMIT", "20/1m")?,
+            login_per_account: settings.rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
+            refresh_per_ip: settings.rate("REFRESH_RATE_LIMIT", "120/1m")?,
+            verified_token_cache: settings.count("VERIFIED_TOKEN_CACHE", "10000", 0)?,
+            lab: matches!((settings.0)("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
+            trusted_proxies: parse_networks(&settings.text("TRUSTED_PROXIES", ""))
                 .map_err(|problem| ConfigError { name: "TRUSTED_PROXIES", problem })?,
         };
-        let site_addr = read("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR);
+        config.checked(&site_addr)
+    }
+
+    /// The rules that tie settings together.
+    fn checked(self, site_addr: &str) -> Result<Self, ConfigError> {
+        let refuse = |name, problem: String| Err(ConfigError { name, problem });
         let loopback = site_addr.parse::<std::net::SocketAddr>().is_ok_and(|addr| addr.ip().is_loopback());
-        if config.lab && !loopback {
-            return Err(ConfigError {
-                name: "TOKENPAIR_LAB",
-                problem: format!("the attack lab only runs on a loopback address, not {site_addr}"),
-            });
+        if self.lab && !loopback {
+            return refuse(
+                "TOKENPAIR_LAB",
+                format!("the attack lab only runs on a loopback address, not {site_addr}"),
+            );
         }
         if let Some(public) =
-            config.allowed_hosts.iter().find(|host| !is_loopback_host(host)).filter(|_| config.lab)
+            self.allowed_hosts.iter().find(|host| !is_loopback_host(host)).filter(|_| self.lab)
         {
-            return Err(ConfigError {
-                name: "TOKENPAIR_LAB",
-                problem: format!("the attack lab only runs for a loopback APP_ORIGIN, not {public}"),
-            });
+            return refuse(
+                "TOKENPAIR_LAB",
+                format!("the attack lab only runs for a loopback APP_ORIGIN, not {public}"),
+            );
         }
-        if config.access_token_ttl < Duration::from_secs(1) {
-            return Err(ConfigError {
-                name: "ACCESS_TOKEN_TTL",
-                problem: "must be at least one second".into(),
-            });
+        if self.access_token_ttl < Duration::from_secs(1) {
+            return refuse("ACCESS_TOKEN_TTL", "must be at least one second".into());
         }
-        if config.refresh_token_ttl <= config.access_token_ttl {
-            return Err(ConfigError {
-                name: "REFRESH_TOKEN_TTL",
-                problem: "must be longer than ACCESS_TOKEN_TTL".into(),
-            });
+        if self.refresh_token_ttl <= self.access_token_ttl {
+            return refuse("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL".into());
         }
-        Ok(config)
+        Ok(self)
+    }
+}
+
+/// The environment (or a test's stand-in), read one setting at a time; each refusal names it.
+struct Settings<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Settings<F> {
+    fn text(&self, name: &str, default: &str) -> String {
+        (self.0)(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn duration(&self, name: &'static str, default: &str) -> Result<Duration, ConfigError> {
+        parse_duration(&self.text(name, default)).map_err(|problem| ConfigError { name, problem })
+    }
+
+    /// A duration, or none when unset, empty or `none`.
+    fn optional_duration(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {
+        match (self.0)(name).as_deref().map(str::trim) {
+            None | Some("") | Some("none") => Ok(None),
+            Some(text) => parse_duration(text).map(Some).map_err(|problem| ConfigError { name, problem }),
+        }
+    }
+
+    fn rate(&self, name: &'static str, default: &str) -> Result<RateLimit, ConfigError> {
+        parse_rate(&self.text(name, default)).map_err(|problem| ConfigError { name, problem })
+    }
+
+    /// A whole number, at least `least`.
+    fn count(&self, name: &'static str, default: &str, least: usize) -> Result<usize, ConfigError> {
+        let problem = || format!("must be a whole number, at least {least}");
+        let count: usize =
+            self.text(name, default).trim().parse().map_err(|_| ConfigError { name, problem: problem() })?;
+        if count < least {
+            return Err(ConfigError { name, problem: problem() });
+        }
+        Ok(count)
     }
 }
 
