@@ -23,6 +23,7 @@ use crate::db::events::NewEvent;
 pub mod account;
 pub mod claims;
 pub mod cookie;
+pub mod device;
 pub mod flow;
 pub mod guard;
 pub mod keys;
@@ -52,8 +53,19 @@ pub fn short(id: &str) -> &str {
 /// Where a request came from, recorded on sessions and security events.
 #[derive(Debug, Default)]
 pub struct Client {
+    /// Cut to [`USER_AGENT_MAX_CHARS`] wherever it is stored.
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// What a per-address rate limit counts this client as (an IPv6 client is its /64).
+    pub rate_key: Option<std::net::IpAddr>,
+}
+
+/// The longest User-Agent kept on a session or an event; longer ones are cut.
+pub const USER_AGENT_MAX_CHARS: usize = 256;
+
+/// `user_agent` cut to [`USER_AGENT_MAX_CHARS`] characters.
+pub fn stored_user_agent(user_agent: &str) -> &str {
+    user_agent.char_indices().nth(USER_AGENT_MAX_CHARS).map_or(user_agent, |(cut, _)| &user_agent[..cut])
 }
 
 impl Client {
@@ -70,7 +82,7 @@ impl Client {
             kind,
             detail: None,
             ip: self.ip.as_deref(),
-            user_agent: self.user_agent.as_deref(),
+            user_agent: self.user_agent.as_deref().map(stored_user_agent),
             now: unix_now(),
         }
     }

@@ -27,6 +27,11 @@ pub struct Config {
     pub login_per_ip: RateLimit,
     pub login_per_account: RateLimit,
     pub refresh_per_ip: RateLimit,
+    /// `PASSWORD_CHANGE_RATE_LIMIT`: password changes per user, and per client address.
+    pub password_change: RateLimit,
+    /// `PASSWORD_HASH_QUEUE`: how many password hashes may wait for a hashing thread; past it,
+    /// 503 with `Retry-After`.
+    pub password_hash_queue: usize,
     /// `VERIFIED_TOKEN_CACHE`: how many already-verified access tokens to remember, so a
     /// repeat request skips the signature check (0 turns the cache off).
     pub verified_token_cache: usize,
@@ -59,6 +64,8 @@ impl std::fmt::Debug for Config {
             .field("login_per_ip", &self.login_per_ip)
             .field("login_per_account", &self.login_per_account)
             .field("refresh_per_ip", &self.refresh_per_ip)
+            .field("password_change", &self.password_change)
+            .field("password_hash_queue", &self.password_hash_queue)
             .field("verified_token_cache", &self.verified_token_cache)
             .field("lab", &self.lab)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -123,6 +130,8 @@ impl Config {
             login_per_ip: settings.rate("LOGIN_RATE_LIMIT", "20/1m")?,
             login_per_account: settings.rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/5m")?,
             refresh_per_ip: settings.rate("REFRESH_RATE_LIMIT", "120/1m")?,
+            password_change: settings.rate("PASSWORD_CHANGE_RATE_LIMIT", "5/5m")?,
+            password_hash_queue: settings.count("PASSWORD_HASH_QUEUE", "32", 1)?,
             verified_token_cache: settings.count("VERIFIED_TOKEN_CACHE", "10000", 0)?,
             lab: matches!((settings.0)("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
             trusted_proxies: parse_networks(&settings.text("TRUSTED_PROXIES", ""))

@@ -42,14 +42,17 @@ pub enum StartupError {
 pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
     let db = db::connect_and_migrate(&config.database_url).await?;
     let keys = Keys::load_or_create(&db).await?;
-    let passwords = Passwords::new().await.map_err(|err| StartupError::Passwords(err.to_string()))?;
+    let passwords = Passwords::new(config.password_hash_queue)
+        .await
+        .map_err(|err| StartupError::Passwords(err.to_string()))?;
+    let limits = Limits::new(config, &db);
     let state = AppState::new(Parts {
         leptos_options,
         config: config.clone(),
         db,
         tokens: Tokens::new(keys, config),
         passwords,
-        limits: Limits::new(config),
+        limits,
         metrics: Arc::new(Metrics::default()),
     });
     tokio::spawn(upkeep(state.clone()));
@@ -65,7 +68,9 @@ async fn upkeep(state: AppState) {
         if let Err(err) = state.tokens.reload_keys(&state.db).await {
             tracing::warn!(error = %err, "could not reload signing keys; keeping the current ones");
         }
-        state.limits.forget_idle();
+        if let Err(err) = state.limits.forget_idle().await {
+            tracing::warn!(error = %err, "could not forget replenished rate limits");
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! or all, change the password (which revokes every other session), read the security events.
 //! Each call is authenticated by the access token (`http/extract.rs`), then acts on the database.
 
+use super::limits::Limits;
 use super::password::{self, Passwords};
 use super::tokens::AccessClaims;
 use super::{short, unix_now, Client};
@@ -48,10 +49,13 @@ pub async fn revoke_all(db: &Pool, who: &AccessClaims, keep_mine: bool, client: 
 pub async fn change_password(
     db: &Pool,
     passwords: &Passwords,
+    limits: &Limits,
     who: &AccessClaims,
     change: PasswordChange,
     client: &Client,
 ) -> Result<Revoked> {
+    // Before anything else: each attempt checks a guess at the current password.
+    limits.password_change(&who.sub, client.rate_key).await?;
     password::validate_new(&change.new_password, &who.email, "new_password")?;
     let user = db::users::find_enabled_by_id(db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
     if !passwords.verify(change.current_password, Some(user.password_hash)).await? {

@@ -47,3 +47,16 @@ impl RefreshClaims {
         }
     }
 }
+
+/// What a device cookie says: this browser logged in to account `sub` (`auth/device.rs`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeviceClaims {
+    pub sub: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// The device's id: its own failed-login budget is keyed on it.
+    pub jti: String,
+}

@@ -12,6 +12,9 @@ use crate::api::LOGGED_IN_HINT_COOKIE;
 
 pub const NAME: &str = "__Secure-tokenpair-refresh";
 pub const PATH: &str = "/api/auth";
+/// The device cookie (`device.rs`): sent only to the login endpoint.
+pub const DEVICE_NAME: &str = "__Secure-tokenpair-device";
+pub const DEVICE_PATH: &str = crate::api::paths::LOGIN;
 
 /// The cookie carrying `token`, kept by the browser for `max_age_secs`.
 pub fn refresh(token: String, max_age_secs: i64) -> Cookie<'static> {
@@ -43,6 +46,17 @@ pub fn hint_removal() -> Cookie<'static> {
     cookie.set_max_age(Duration::ZERO);
     cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
     cookie
+}
+
+/// The device cookie carrying `token`: HttpOnly, Secure, SameSite=Strict, only for `/api/auth/login`.
+pub fn device(token: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build((DEVICE_NAME, token))
+        .path(DEVICE_PATH)
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::seconds(max_age_secs.max(0)))
+        .build()
 }
 
 fn hint_base() -> Cookie<'static> {

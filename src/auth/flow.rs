@@ -6,7 +6,8 @@
 
 use tracing::field::Empty;
 
-use super::limits::Limits;
+use super::device;
+use super::limits::{Limits, LoginBudget};
 use super::password::{self, Passwords};
 use super::rotation::{self, Outcome, Refusal, Renewal};
 use super::tokens::{RefreshClaims, Signed, Tokens};
@@ -15,13 +16,13 @@ use crate::api::{Credentials, EventKind, User, EMAIL_MAX_BYTES};
 use crate::db::{self, events::NewEvent, sessions::NewSession, users::NewUser, Pool};
 use crate::error::{Error, Result};
 
-const MAX_USER_AGENT_CHARS: usize = 256;
-
-/// A new or renewed session: the access token for the body, the refresh token for the cookie.
+/// A new or renewed session: the access token for the body, the refresh token for the cookie,
+/// and after a login or registration the browser's new device cookie (`device.rs`).
 pub struct Issued {
     pub access: Signed,
     pub refresh: Signed,
     pub user: User,
+    pub device: Option<Signed>,
 }
 
 #[tracing::instrument(name = "register", skip_all, fields(user_id = Empty))]
@@ -52,7 +53,8 @@ pub async fn register(
     })?;
     db::events::record(db, client.event(&id, None, EventKind::Registered)).await?;
     tracing::info!("registered");
-    start_session(db, tokens, User { id, email }, now, client).await
+    let issued = start_session(db, tokens, User { id, email }, now, client).await?;
+    with_device(tokens, issued)
 }
 
 #[tracing::instrument(name = "login", skip_all, fields(user_id = Empty))]
@@ -62,26 +64,54 @@ pub async fn login(
     passwords: &Passwords,
     limits: &Limits,
     credentials: Credentials,
+    device_cookie: Option<&str>,
     client: Client,
 ) -> Result<Issued> {
     let email = normalise_email(&credentials.email);
-    limits.login_attempt_for(&email)?;
     let user = db::users::find_enabled_by_email(db, &email).await?;
+    let budget = device::budget(tokens, device_cookie, &email, user.as_ref().map(|user| user.id.as_str()));
+    limits.login_allowed(&budget).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     // Runs a full Argon2id verification even for an unknown email: same time, same answer.
     let matches = passwords.verify(credentials.password, stored).await?;
-    let Some(user) = user else {
-        tracing::info!("login refused: unknown email");
-        return Err(Error::InvalidCredentials);
+    let known = user.as_ref().map(|user| user.id.clone());
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(refuse_login(db, limits, &budget, known, client).await);
     };
     tracing::Span::current().record("user_id", user.id.as_str());
-    if !matches {
-        tracing::info!("login refused: wrong password");
-        record_failed_login(db.clone(), client, user.id);
-        return Err(Error::InvalidCredentials);
+    tracing::info!(known_device = matches!(budget, LoginBudget::Device(_)), "logged in");
+    let user_record = User { id: user.id, email: user.email };
+    let issued = start_session(db, tokens, user_record, user.password_changed_at, client).await?;
+    with_device(tokens, issued)
+}
+
+/// A wrong password or an unknown email: counted against the attempt's budget, and for a
+/// known account recorded as an event after the answer.
+async fn refuse_login(
+    db: &Pool,
+    limits: &Limits,
+    budget: &LoginBudget,
+    known: Option<String>,
+    client: Client,
+) -> Error {
+    if let Err(err) = limits.login_failed(budget).await {
+        return err;
     }
-    tracing::info!("logged in");
-    start_session(db, tokens, User { id: user.id, email: user.email }, user.password_changed_at, client).await
+    match known {
+        Some(user_id) => {
+            tracing::Span::current().record("user_id", user_id.as_str());
+            tracing::info!("login refused: wrong password");
+            record_failed_login(db.clone(), client, user_id);
+        }
+        None => tracing::info!("login refused: unknown email"),
+    }
+    Error::InvalidCredentials
+}
+
+/// Adds the browser's device cookie to a session just started by a login or registration.
+fn with_device(tokens: &Tokens, issued: Issued) -> Result<Issued> {
+    let device = device::issue(tokens, &issued.user.id, unix_now()).map_err(Error::internal)?;
+    Ok(Issued { device: Some(device), ..issued })
 }
 
 /// Records a failed login after the answer, not before: a write (and its fsync) that only a
@@ -164,7 +194,7 @@ pub async fn try_refresh(
     };
     let Renewal { user_id, email, refresh } = renewal;
     let access = tokens.sign_access(&user_id, &email, &claims.sid, now).map_err(Error::internal)?;
-    Ok(Ok(Issued { access, refresh, user: User { id: user_id, email } }))
+    Ok(Ok(Issued { access, refresh, user: User { id: user_id, email }, device: None }))
 }
 
 async fn check_pairing(
@@ -216,8 +246,7 @@ async fn start_session(
     let expires_at = tokens.session_expiry(now, max_expires_at);
     let claims = RefreshClaims::new(&user.id, &session_id, &new_id(), now, expires_at);
     let refresh = tokens.sign_refresh(&claims).map_err(Error::internal)?;
-    let user_agent =
-        client.user_agent.as_ref().map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect::<String>());
+    let user_agent = client.user_agent.as_deref().map(super::stored_user_agent);
     let session = NewSession {
         id: &session_id,
         user_id: &user.id,
@@ -226,14 +255,14 @@ async fn start_session(
         expires_at,
         max_expires_at,
         password_changed_at,
-        user_agent: user_agent.as_deref(),
+        user_agent,
         ip: client.ip.as_deref(),
     };
     db::sessions::create(db, session).await?;
     db::events::record(db, client.event(&user.id, Some(&session_id), EventKind::Login)).await?;
     let access = tokens.sign_access(&user.id, &user.email, &session_id, now).map_err(Error::internal)?;
     tracing::info!(session_id = %session_id, "session started");
-    Ok(Issued { access, refresh, user })
+    Ok(Issued { access, refresh, user, device: None })
 }
 
 fn normalise_email(email: &str) -> String {

@@ -13,6 +13,8 @@
 //! take the same time and give the same answer.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -64,6 +66,11 @@ fn weakness(password: &str, email: &str) -> Option<String> {
 pub struct Passwords {
     hashing: rayon::ThreadPool,
     dummy_hash: String,
+    /// Hashes queued or running, and how many may be: past it, `Error::Busy` (503).
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    /// Jobs dropped because their request had gone before a thread was free.
+    abandoned: Arc<AtomicU64>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -74,7 +81,8 @@ fn argon2() -> Argon2<'static> {
 
 impl Passwords {
     /// Starts the hashing threads and prepares the dummy hash (a real hash of a random password).
-    pub async fn new() -> Result<Self> {
+    /// At most `max_waiting` hashes queue or run at once (`PASSWORD_HASH_QUEUE`).
+    pub async fn new(max_waiting: usize) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let hashing = rayon::ThreadPoolBuilder::new()
             .num_threads(cores)
@@ -86,7 +94,13 @@ impl Passwords {
             })
             .build()
             .map_err(Error::internal)?;
-        let mut passwords = Self { hashing, dummy_hash: String::new() };
+        let mut passwords = Self {
+            hashing,
+            dummy_hash: String::new(),
+            waiting: Arc::default(),
+            max_waiting: max_waiting.max(1),
+            abandoned: Arc::default(),
+        };
         passwords.dummy_hash = passwords.hash(crate::auth::new_id()).await?;
         Ok(passwords)
     }
@@ -133,17 +147,35 @@ impl Passwords {
         Ok(known && matches)
     }
 
-    /// Runs `work` on a hashing thread and waits for its answer without blocking this one.
+    /// Runs `work` on a hashing thread and waits for its answer without blocking this one. The
+    /// queue is bounded: when `max_waiting` jobs wait or run, the request gets 503 at once
+    /// instead of joining a queue no client would wait for. A job whose request was dropped
+    /// (the client went away) before a thread was free is skipped, not hashed.
     async fn on_hashing_threads<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Error::Busy);
+        }
         let (answer, answered) = tokio::sync::oneshot::channel();
+        let (waiting, abandoned) = (Arc::clone(&self.waiting), Arc::clone(&self.abandoned));
         self.hashing.spawn(move || {
-            // The request may have been dropped meanwhile; then nobody waits for the answer.
-            let _ = answer.send(work());
+            if answer.is_closed() {
+                abandoned.fetch_add(1, Ordering::Relaxed);
+            } else {
+                // The request may be dropped while this runs; then nobody reads the answer.
+                let _ = answer.send(work());
+            }
+            waiting.fetch_sub(1, Ordering::AcqRel);
         });
         answered.await.map_err(Error::internal)?
+    }
+
+    /// How many hashing jobs were skipped because their request had gone.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
     }
 }
 
@@ -198,7 +230,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_agree_with_the_argon2_crates_own_hasher_and_verifier() {
-        let passwords = Passwords::new().await.expect("hashing threads");
+        let passwords = Passwords::new(4).await.expect("hashing threads");
         let ours = passwords.hash("correct horse".into()).await.expect("hashed");
         let parsed = PasswordHash::new(&ours).expect("a PHC string");
         assert!(argon2().verify_password(b"correct horse", &parsed).is_ok(), "the crate verifies ours");

@@ -9,7 +9,7 @@ use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation}
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use super::claims::{AccessClaims, RefreshClaims, AUDIENCE, ISSUER};
+pub use super::claims::{AccessClaims, DeviceClaims, RefreshClaims, AUDIENCE, ISSUER};
 use super::keys::{KeyError, Keys};
 use super::verified::{Lookup, VerifiedTokens};
 use crate::config::Config;
@@ -19,6 +19,8 @@ use crate::db::Pool;
 pub const ACCESS_TYP: &str = "at+jwt";
 /// Our own type for refresh tokens, so neither kind is accepted where the other is expected.
 pub const REFRESH_TYP: &str = "refresh+jwt";
+/// Device cookies (`device.rs`): never accepted as either of the other two.
+pub const DEVICE_TYP: &str = "device+jwt";
 /// Clock skew tolerated between this server and another that issued or checks a token.
 const LEEWAY_SECS: u64 = 5;
 /// Longer tokens are refused before any base64 or signature work.
@@ -150,6 +152,31 @@ impl Tokens {
             self.verified.clear();
         }
         Ok(())
+    }
+
+    /// Signs a device cookie's token for `user_id`, valid from `now` for `lifetime`.
+    pub fn sign_device(
+        &self,
+        user_id: &str,
+        now: i64,
+        lifetime: Duration,
+    ) -> Result<Signed, jsonwebtoken::errors::Error> {
+        let jti = super::new_id();
+        let exp = now + lifetime.as_secs() as i64;
+        let claims = DeviceClaims {
+            sub: user_id.into(),
+            iat: now,
+            nbf: now,
+            exp,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: jti.clone(),
+        };
+        Ok(Signed { token: self.sign(DEVICE_TYP, &claims)?, jti, expires_at: exp })
+    }
+
+    pub fn verify_device(&self, token: &str) -> Result<DeviceClaims, Rejected> {
+        self.verify(token, DEVICE_TYP)
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, Rejected> {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::extract::{AuthUser, JsonBody, RequestClient};
-use super::openapi::{BearerRefused, BodyRefused, Unavailable};
+use super::openapi::{BearerRefused, BodyRefused, RateLimited, Unavailable};
 use crate::api::{ErrorBody, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
 use crate::auth::account;
 use crate::error::Result;
@@ -74,7 +74,7 @@ pub async fn logout_all(
     responses(
         (status = 200, description = "Changed; how many other sessions were revoked", body = Revoked),
         (status = 403, description = "invalid_current_password", body = ErrorBody),
-        BearerRefused, BodyRefused, Unavailable,
+        BearerRefused, BodyRefused, RateLimited, Unavailable,
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -82,7 +82,8 @@ pub async fn change_password(
     RequestClient(client): RequestClient,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::change_password(&state.db, &state.passwords, &who, change, &client).await?))
+    let (db, passwords, limits) = (&state.db, &state.passwords, &state.limits);
+    Ok(Json(account::change_password(db, passwords, limits, &who, change, &client).await?))
 }
 
 /// The account's recent security events, newest first.

@@ -33,19 +33,23 @@ pub async fn register(
 
 /// Log in with email and password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses(
-    (status = 200, description = "Logged in; sets the refresh cookie and the logged-in hint",
+    (status = 200, description = "Logged in; sets the refresh cookie, the logged-in hint and the device cookie",
         body = TokenResponse, headers(("Set-Cookie" = String))),
     (status = 401, description = "invalid_credentials: wrong password or unknown email alike", body = ErrorBody),
     BodyRefused, CrossSite, RateLimited, Unavailable,
-))]
+),
+params(("__Secure-tokenpair-device" = Option<String>, Cookie,
+    description = "set by an earlier login to this account: its failed attempts have a budget of their own")),
+)]
 pub async fn login(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let issued =
-        flow::login(&state.db, &state.tokens, &state.passwords, &state.limits, credentials, client).await?;
+    let device = jar.get(cookie::DEVICE_NAME).map(|c| c.value().to_owned());
+    let (db, tokens, passwords, limits) = (&state.db, &state.tokens, &state.passwords, &state.limits);
+    let issued = flow::login(db, tokens, passwords, limits, credentials, device.as_deref(), client).await?;
     Ok(issue(StatusCode::OK, jar, issued, &state))
 }
 
@@ -110,7 +114,8 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, clear_site_data, jar).into_response())
 }
 
-/// The access token in the body, the refresh token in the cookie.
+/// The access token in the body, the refresh token in the cookie (and a new device cookie
+/// after a login or registration).
 fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -> Response {
     let cookie_max_age = issued.refresh.expires_at - unix_now();
     let body = TokenResponse {
@@ -119,7 +124,10 @@ fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -
         expires_in: state.tokens.access_ttl.as_secs(),
         user: issued.user,
     };
-    let jar =
+    let mut jar =
         jar.add(cookie::refresh(issued.refresh.token, cookie_max_age)).add(cookie::hint(cookie_max_age));
+    if let Some(device) = issued.device {
+        jar = jar.add(cookie::device(device.token, device.expires_at - unix_now()));
+    }
     (status, jar, Json(body)).into_response()
 }

@@ -62,11 +62,11 @@ impl FromRequestParts<AppState> for RequestClient {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let ip = super::client_ip::of(&parts.extensions, &parts.headers, &state.config.trusted_proxies)
-            .map(|ip| ip.to_string());
+        let address = super::client_ip::of(&parts.extensions, &parts.headers, &state.config.trusted_proxies);
+        let (ip, rate_key) = (address.map(|ip| ip.to_string()), address.map(super::client_ip::rate_key));
         let user_agent =
             parts.headers.get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()).map(str::to_owned);
-        Ok(Self(Client { user_agent, ip }))
+        Ok(Self(Client { user_agent, ip, rate_key }))
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn login_per_ip(
     next: Next,
 ) -> Result<Response, Error> {
     if let Some(ip) = client_key(&request, &state) {
-        state.limits.login_attempt_from(ip)?;
+        state.limits.login_attempt_from(ip).await?;
     }
     Ok(next.run(request).await)
 }
@@ -55,7 +55,7 @@ pub async fn refresh_per_ip(
     next: Next,
 ) -> Result<Response, Error> {
     if let Some(ip) = client_key(&request, &state) {
-        state.limits.refresh_from(ip)?;
+        state.limits.refresh_from(ip).await?;
     }
     Ok(next.run(request).await)
 }

@@ -154,6 +154,12 @@ impl TestApp {
         self.post_json(&self.client, paths::REGISTER, &json!({ "email": email, "password": password })).await
     }
 
+    /// Registers `email` with `client` (which then holds its cookies); the status.
+    pub async fn register_with(&self, client: &Client, email: &str) -> StatusCode {
+        let body = json!({ "email": email, "password": PASSWORD });
+        self.post_json(client, paths::REGISTER, &body).await.status()
+    }
+
     pub async fn login_with(&self, client: &Client, email: &str, password: &str) -> Response {
         self.post_json(client, paths::LOGIN, &json!({ "email": email, "password": password })).await
     }

@@ -6,6 +6,7 @@
 mod helpers;
 mod support;
 
+mod brute_force;
 mod client_ip;
 mod connections;
 mod cookie;

@@ -90,7 +90,7 @@ async fn the_document_states_the_limits_the_server_enforces_and_what_each_cookie
     );
     assert_eq!(
         statuses("/api/auth/password", "post"),
-        ["200", "400", "401", "403", "413", "415", "422", "503"]
+        ["200", "400", "401", "403", "413", "415", "422", "429", "503"]
     );
     assert_eq!(statuses("/api/me", "get"), ["200", "401"]);
 }
