@@ -44,6 +44,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// The host names of `app_origins`: a request with any other `Host` gets 421.
     pub allowed_hosts: Vec<String>,
+    /// `SESSION_RETENTION`: how long an expired or revoked session is kept before deletion.
+    pub session_retention: Duration,
+    /// `EVENT_RETENTION`: how long security events are kept (at most 500 per user anyway).
+    pub event_retention: Duration,
     /// `HEADER_TIMEOUT`: how long a connection may take to send a request's headers.
     pub header_timeout: Duration,
     /// `REQUEST_TIMEOUT`: how long a request may take, its body included, to be answered.
@@ -70,6 +74,8 @@ impl std::fmt::Debug for Config {
             .field("lab", &self.lab)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("allowed_hosts", &self.allowed_hosts)
+            .field("session_retention", &self.session_retention)
+            .field("event_retention", &self.event_retention)
             .field("header_timeout", &self.header_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_connections", &self.max_connections)
@@ -118,6 +124,8 @@ impl Config {
         let app_origins = app_origins((settings.0)("APP_ORIGIN"), &site_addr);
         let config = Self {
             allowed_hosts: app_origins.iter().map(|origin| origin_host(origin)).collect(),
+            session_retention: settings.duration("SESSION_RETENTION", "30d")?,
+            event_retention: settings.duration("EVENT_RETENTION", "90d")?,
             header_timeout: settings.duration("HEADER_TIMEOUT", "10s")?,
             request_timeout: settings.duration("REQUEST_TIMEOUT", "30s")?,
             max_connections: settings.count("MAX_CONNECTIONS", "10000", 1)?,

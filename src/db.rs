@@ -23,6 +23,7 @@ use tokio::sync::OwnedMutexGuard;
 pub mod events;
 pub mod keys;
 pub mod rate_limits;
+pub mod retention;
 pub mod sessions;
 pub mod users;
 

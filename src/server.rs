@@ -19,6 +19,7 @@ use crate::auth::limits::Limits;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
+use crate::db::retention::{self, Retention};
 use crate::db::{self, DbError};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Parts};
@@ -59,11 +60,15 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
     Ok(state)
 }
 
-/// Reloads the key ring (another instance or `tokenpair keys rotate` may have added a key) and
-/// lets go of rate-limit entries that have fully replenished.
+/// How often the retention job runs, in key-reload ticks (40 x 15 s: every 10 minutes).
+const RETENTION_EVERY_TICKS: u32 = 40;
+
+/// Reloads the key ring (another instance or `tokenpair keys rotate` may have added a key),
+/// lets go of rate-limit entries that have fully replenished, and now and then deletes what
+/// retention no longer keeps (`db/retention.rs`).
 async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(RELOAD_INTERVAL);
-    loop {
+    for tick in 0_u32.. {
         every.tick().await;
         if let Err(err) = state.tokens.reload_keys(&state.db).await {
             tracing::warn!(error = %err, "could not reload signing keys; keeping the current ones");
@@ -71,6 +76,20 @@ async fn upkeep(state: AppState) {
         if let Err(err) = state.limits.forget_idle().await {
             tracing::warn!(error = %err, "could not forget replenished rate limits");
         }
+        if tick % RETENTION_EVERY_TICKS == 0 {
+            apply_retention(&state).await;
+        }
+    }
+}
+
+async fn apply_retention(state: &AppState) {
+    let retention =
+        Retention { sessions: state.config.session_retention, events: state.config.event_retention };
+    match retention::run(&state.db, retention, crate::auth::unix_now()).await {
+        Ok(deleted) => {
+            tracing::info!(sessions = deleted.sessions, events = deleted.events, "retention applied")
+        }
+        Err(err) => tracing::warn!(error = %err, "could not apply retention; trying again later"),
     }
 }
 

@@ -11,9 +11,11 @@ use crate::db::{self, events::NewEvent, Pool};
 use crate::error::{Error, Result};
 
 const EVENTS_SHOWN: i64 = 50;
+/// The most sessions the list shows (the most recently active).
+const SESSIONS_SHOWN: i64 = 100;
 
 pub async fn sessions(db: &Pool, who: &AccessClaims) -> Result<Vec<SessionInfo>> {
-    let rows = db::sessions::live_of_user(db, &who.sub, unix_now()).await?;
+    let rows = db::sessions::live_of_user(db, &who.sub, unix_now(), SESSIONS_SHOWN).await?;
     Ok(rows
         .into_iter()
         .map(|row| SessionInfo {

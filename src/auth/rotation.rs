@@ -203,6 +203,7 @@ impl Step<'_> {
             return Ok(Outcome::Refused(Refusal::Revoked));
         }
         db::events::record(&mut **tx, self.event(EventKind::Refresh)).await?;
+        db::events::prune_routine(&mut **tx, &self.presented.sid).await?;
         tracing::info!(new_jti = short(&refresh.jti), "refresh token rotated");
         Ok(Outcome::Rotated(self.renewal(refresh)))
     }

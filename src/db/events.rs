@@ -32,6 +32,46 @@ pub async fn record(db: impl AnyExecutor<'_>, event: NewEvent<'_>) -> Result<(),
     Ok(())
 }
 
+/// The routine kinds (a rotation, a repeated answer in the grace window): of these, a session
+/// keeps its newest [`ROUTINE_KEPT_PER_SESSION`]. Every other kind is kept until retention.
+const ROUTINE_KINDS: [EventKind; 2] = [EventKind::Refresh, EventKind::RefreshRepeated];
+pub const ROUTINE_KEPT_PER_SESSION: i64 = 20;
+
+/// Deletes the session's routine events beyond the newest [`ROUTINE_KEPT_PER_SESSION`], so an
+/// active session's history stays the same size however long it lives.
+pub async fn prune_routine(db: impl AnyExecutor<'_>, session_id: &str) -> Result<(), sqlx::Error> {
+    let [rotated, repeated] = ROUTINE_KINDS.map(EventKind::name);
+    query(
+        "DELETE FROM security_events
+         WHERE session_id = $1 AND kind IN ($2, $3) AND id NOT IN (
+             SELECT id FROM security_events WHERE session_id = $1 AND kind IN ($2, $3)
+             ORDER BY id DESC LIMIT $4)",
+    )
+    .bind(session_id)
+    .bind(rotated)
+    .bind(repeated)
+    .bind(ROUTINE_KEPT_PER_SESSION)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes events older than `before`, and each user's beyond their newest `per_user`.
+pub async fn delete_old(pool: &Pool, before: i64, per_user: i64) -> Result<u64, sqlx::Error> {
+    let aged = query("DELETE FROM security_events WHERE created_at < $1").bind(before).execute(pool).await?;
+    let surplus = query(
+        "DELETE FROM security_events WHERE id IN (
+             SELECT id FROM (
+                 SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY id DESC) AS newer
+                 FROM security_events) ranked
+             WHERE newer > $1)",
+    )
+    .bind(per_user)
+    .execute(pool)
+    .await?;
+    Ok(aged.rows_affected() + surplus.rows_affected())
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,

@@ -54,8 +54,9 @@ async fn insert_token(
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     query(
-        "INSERT INTO refresh_tokens (jti, session_id, parent_jti, issued_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO refresh_tokens (jti, session_id, parent_jti, issued_at, expires_at, generation)
+         VALUES ($1, $2, $3, $4, $5,
+                 COALESCE((SELECT generation FROM refresh_tokens WHERE jti = $3), -1) + 1)",
     )
     .bind(jti)
     .bind(session_id)
@@ -162,7 +163,35 @@ pub async fn rotate(tx: &mut AnyConnection, rotation: Rotation<'_>) -> Result<bo
         .await?;
     let (jti, sid) = (rotation.new_jti, rotation.session_id);
     insert_token(tx, jti, sid, Some(rotation.presented_jti), rotation.now, rotation.expires_at).await?;
+    prune_chain(tx, sid, jti, rotation.presented_jti).await?;
     Ok(true)
+}
+
+/// How many of a session's refresh tokens are kept: the current one and its parent are what
+/// the decision table reads; the rest are the inspector's recent history. An older token that
+/// comes back is still caught (it is not current, nor the current one's parent: reuse).
+pub const TOKENS_KEPT_PER_SESSION: i64 = 20;
+
+/// Deletes the session's tokens more than [`TOKENS_KEPT_PER_SESSION`] generations older than
+/// `current`, never `current` or its `parent` themselves.
+async fn prune_chain(
+    tx: &mut AnyConnection,
+    session_id: &str,
+    current: &str,
+    parent: &str,
+) -> Result<(), sqlx::Error> {
+    query(
+        "DELETE FROM refresh_tokens
+         WHERE session_id = $1 AND jti <> $2 AND jti <> $3
+           AND generation <= (SELECT generation FROM refresh_tokens WHERE jti = $2) - $4",
+    )
+    .bind(session_id)
+    .bind(current)
+    .bind(parent)
+    .bind(TOKENS_KEPT_PER_SESSION)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Revokes the session (idempotent: the first reason recorded stays). Returns whether it was live.
@@ -218,6 +247,17 @@ pub async fn reconfirm_password(
     Ok(())
 }
 
+/// Deletes the sessions (and, by cascade, their tokens) that expired or were revoked before
+/// `before`: nothing can use them any more, and the owner's list no longer shows them.
+pub async fn delete_ended(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
+    let deleted =
+        query("DELETE FROM sessions WHERE revoked_at < $1 OR expires_at < $1 OR max_expires_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await?;
+    Ok(deleted.rows_affected())
+}
+
 /// A session as its owner sees it in the sessions list.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionRow {
@@ -229,15 +269,21 @@ pub struct SessionRow {
     pub ip: Option<String>,
 }
 
-/// The user's live sessions, most recently active first.
-pub async fn live_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+/// The user's live sessions, most recently active first; at most `limit`.
+pub async fn live_of_user(
+    pool: &Pool,
+    user_id: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
     query_as(
         "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip FROM sessions
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
-         ORDER BY refreshed_at DESC, created_at DESC",
+         ORDER BY refreshed_at DESC, created_at DESC LIMIT $3",
     )
     .bind(user_id)
     .bind(now)
+    .bind(limit)
     .fetch_all(pool)
     .await
 }
@@ -269,7 +315,7 @@ pub async fn chain(pool: &Pool, user_id: &str, session_id: &str) -> Result<Vec<T
         "SELECT t.jti, t.parent_jti, t.issued_at, t.expires_at, t.rotated_at
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
          WHERE t.session_id = $1 AND s.user_id = $2
-         ORDER BY t.issued_at",
+         ORDER BY t.generation, t.issued_at",
     )
     .bind(session_id)
     .bind(user_id)
@@ -279,13 +325,15 @@ pub async fn chain(pool: &Pool, user_id: &str, session_id: &str) -> Result<Vec<T
 }
 
 /// Orders a chain by its links (several rotations can share one `issued_at` second): the
-/// first token, then its child, and so on. Rows off the chain, if any, follow in the order they
-/// were issued.
+/// oldest token kept (whose parent was pruned, or the first one), then its child, and so on.
+/// Rows off the chain, if any, follow in the order they were issued.
 fn parents_first(rows: Vec<TokenRow>) -> Vec<TokenRow> {
     let mut ordered = Vec::with_capacity(rows.len());
+    let kept: std::collections::HashSet<String> = rows.iter().map(|row| row.jti.clone()).collect();
+    let oldest = rows.iter().find(|row| row.parent_jti.as_ref().is_none_or(|p| !kept.contains(p)));
+    let mut parent = oldest.and_then(|row| row.parent_jti.clone());
     let mut by_parent: HashMap<Option<String>, TokenRow> =
         rows.into_iter().map(|row| (row.parent_jti.clone(), row)).collect();
-    let mut parent = None;
     while let Some(row) = by_parent.remove(&parent) {
         parent = Some(row.jti.clone());
         ordered.push(row);

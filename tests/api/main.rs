@@ -13,6 +13,7 @@ mod cookie;
 mod csrf;
 mod faults;
 mod forged;
+mod growth;
 mod headers;
 mod hosts;
 mod instances;

@@ -1,0 +1,41 @@
+//! What is deleted, and when: the periodic job the start-up module runs (`server.rs`'s upkeep).
+//! Every statement is idempotent, so several instances may run it at once.
+//!
+//! | rows                                   | deleted when                                   |
+//! |----------------------------------------|------------------------------------------------|
+//! | a session and its refresh tokens       | expired or revoked `SESSION_RETENTION` ago (30 days) |
+//! | a security event                       | older than `EVENT_RETENTION` (90 days), or beyond its user's newest 500 |
+//! | a rate-limit counter                   | fully replenished (`auth/limits.rs`)            |
+//!
+//! Two bounds hold between runs, at every rotation (`db/sessions.rs`, `db/events.rs`): a
+//! session keeps its newest 20 refresh tokens (never the current one or its parent) and its
+//! newest 20 routine refresh events.
+
+use std::time::Duration;
+
+use super::{events, sessions, Pool};
+
+/// The most events kept per user.
+pub const EVENTS_PER_USER: i64 = 500;
+
+/// How long ended sessions and old events are kept.
+#[derive(Clone, Copy, Debug)]
+pub struct Retention {
+    pub sessions: Duration,
+    pub events: Duration,
+}
+
+/// What one run deleted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Deleted {
+    pub sessions: u64,
+    pub events: u64,
+}
+
+/// Deletes what `retention` no longer keeps, as of `now` (Unix seconds).
+pub async fn run(pool: &Pool, retention: Retention, now: i64) -> Result<Deleted, sqlx::Error> {
+    let before = |kept: Duration| now - kept.as_secs() as i64;
+    let sessions = sessions::delete_ended(pool, before(retention.sessions)).await?;
+    let events = events::delete_old(pool, before(retention.events), EVENTS_PER_USER).await?;
+    Ok(Deleted { sessions, events })
+}
