@@ -19,6 +19,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 base="http://127.0.0.1:$port"
 LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$work/fuzz.db" RUST_LOG=warn \
   LOGIN_RATE_LIMIT=100000/1m LOGIN_ACCOUNT_RATE_LIMIT=100000/1m REFRESH_RATE_LIMIT=100000/1m \
+  PASSWORD_CHANGE_RATE_LIMIT=100000/1m \
   "$binary" > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
