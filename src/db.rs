@@ -14,28 +14,32 @@ use std::str::FromStr;
 use std::sync::{Arc, LazyLock, PoisonError};
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Any, AnyConnection, ConnectOptions, Connection};
+use sqlx::{Any, AnyConnection, ConnectOptions, Connection, Executor};
 use tokio::sync::OwnedMutexGuard;
+
+pub use self::statement::STATEMENT_TIMEOUT;
+use self::statement::{bounded, query, query_as, query_scalar};
 
 pub mod events;
 pub mod keys;
 pub mod rate_limits;
 pub mod retention;
 pub mod sessions;
+mod statement;
 pub mod users;
 
 pub type Pool = sqlx::AnyPool;
-type Arguments<'q> = sqlx::any::AnyArguments<'q>;
 
 /// How long a request waits for a database connection before it gives up with 503: short, so
 /// that during an outage clients hear "try again" quickly instead of hanging.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// How long a SQLite writer waits for the write lock: sqlx's default busy timeout.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long PostgreSQL lets a transaction sit idle before it ends it and lets go of its locks:
+/// the end of a transaction whose instance was cut off from the database mid-way. Ours go from
+/// statement to statement without waiting for anyone, so 10 s idle means nobody is coming back.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -84,6 +88,10 @@ impl Engine {
 /// Opens the pool and applies the engine's migrations. For SQLite it first creates the file
 /// (and its folder) if needed and switches it to write-ahead logging, which lets readers work
 /// while a rotation writes and which the file remembers.
+///
+/// Every pooled connection limits its statements to [`STATEMENT_TIMEOUT`] (`limit_statements`);
+/// the migrations run on a connection of their own, without that limit, because a migration of
+/// a large table may rightly take minutes.
 pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
     sqlx::any::install_default_drivers();
     let engine = Engine::of_url(url)?;
@@ -91,11 +99,17 @@ pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
         prepare_sqlite_file(url).await?;
     }
     let options = AnyConnectOptions::from_str(url).map_err(DbError::Connect)?;
-    let pool = AnyPoolOptions::new()
+    migrate(&options, engine).await?;
+    AnyPoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _| Box::pin(limit_statements(conn)))
         .connect_with(options)
         .await
-        .map_err(DbError::Connect)?;
+        .map_err(DbError::Connect)
+}
+
+async fn migrate(options: &AnyConnectOptions, engine: Engine) -> Result<(), DbError> {
+    let mut conn = AnyConnection::connect_with(options).await.map_err(DbError::Connect)?;
     let migrations = match engine {
         Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
         Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
@@ -105,14 +119,31 @@ pub async fn connect_and_migrate(url: &str) -> Result<Pool, DbError> {
     // and our attempt, which then fails. Each migration commits whole, so a failure caused by
     // another process means it made progress: look again, once per migration at most.
     let mut attempts_left = if engine == Engine::Sqlite { migrations.iter().count() } else { 0 };
-    while let Err(err) = migrations.run(&pool).await {
+    while let Err(err) = migrations.run(&mut conn).await {
         if attempts_left == 0 {
             return Err(DbError::Migrate(err));
         }
         attempts_left -= 1;
         tracing::info!(error = %err, "a migration raced another process; checking again");
     }
-    Ok(pool)
+    conn.close().await.map_err(DbError::Connect)
+}
+
+/// Run on every new pooled connection: PostgreSQL cancels a statement after
+/// [`STATEMENT_TIMEOUT`] and ends a transaction left idle for [`IDLE_IN_TRANSACTION_TIMEOUT`];
+/// SQLite waits [`STATEMENT_TIMEOUT`] for another process's write lock. (The client's own bound,
+/// for a server that stops answering, is in `db/statement.rs`.)
+async fn limit_statements(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let millis = |limit: Duration| limit.as_millis();
+    let settings = match Engine::of(conn) {
+        Engine::Postgres => format!(
+            "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+            millis(STATEMENT_TIMEOUT),
+            millis(IDLE_IN_TRANSACTION_TIMEOUT)
+        ),
+        Engine::Sqlite => format!("PRAGMA busy_timeout = {}", millis(STATEMENT_TIMEOUT)),
+    };
+    bounded(conn.execute(sqlx::raw_sql(&settings))).await.map(drop)
 }
 
 async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
@@ -136,17 +167,19 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
 /// to a 135 ms p99. So this process's writers first queue for their turn, first come first
 /// served, and only the holder of the turn asks SQLite for the lock. A writer waits for its turn
 /// as long as SQLite's busy handler would have let it wait for the lock, then gets a 503.
+/// Waiting for the turn and beginning take at most [`STATEMENT_TIMEOUT`] together.
 pub async fn begin_write(pool: &Pool) -> Result<WriteTransaction, sqlx::Error> {
-    match Engine::of_pool(pool) {
-        Engine::Sqlite => {
-            let turn = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, sqlite_writers(pool).lock_owned())
-                .await
-                .map_err(|_| sqlx::Error::PoolTimedOut)?;
-            let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            Ok(WriteTransaction { tx, _turn: Some(turn) })
+    bounded(async {
+        match Engine::of_pool(pool) {
+            Engine::Sqlite => {
+                let turn = sqlite_writers(pool).lock_owned().await;
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTransaction { tx, _turn: Some(turn) })
+            }
+            Engine::Postgres => Ok(WriteTransaction { tx: pool.begin().await?, _turn: None }),
         }
-        Engine::Postgres => Ok(WriteTransaction { tx: pool.begin().await?, _turn: None }),
-    }
+    })
+    .await
 }
 
 /// The queue of this process's writers to one SQLite database (one per file, so that the test
@@ -167,8 +200,9 @@ pub struct WriteTransaction {
 }
 
 impl WriteTransaction {
+    /// Commits, waiting at most [`STATEMENT_TIMEOUT`] for the database to confirm it.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        bounded(self.tx.commit()).await
     }
 }
 
@@ -188,32 +222,11 @@ impl DerefMut for WriteTransaction {
 
 /// True when the database answered, so the server is ready for traffic.
 pub async fn ping(pool: &Pool) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    conn.ping().await
-}
-
-/// `sqlx::query`, counted for `/metrics`: every statement of the app goes through these three.
-fn query(sql: &str) -> Query<'_, Any, Arguments<'_>> {
-    crate::metrics::db_query();
-    sqlx::query(sql)
-}
-
-/// `sqlx::query_as`, counted.
-fn query_as<O>(sql: &str) -> QueryAs<'_, Any, O, Arguments<'_>>
-where
-    O: for<'r> sqlx::FromRow<'r, AnyRow>,
-{
-    crate::metrics::db_query();
-    sqlx::query_as(sql)
-}
-
-/// `sqlx::query_scalar`, counted.
-fn query_scalar<O>(sql: &str) -> QueryScalar<'_, Any, O, Arguments<'_>>
-where
-    (O,): for<'r> sqlx::FromRow<'r, AnyRow>,
-{
-    crate::metrics::db_query();
-    sqlx::query_scalar(sql)
+    bounded(async {
+        let mut conn = pool.acquire().await?;
+        conn.ping().await
+    })
+    .await
 }
 
 /// True when `err` is a unique-constraint violation, which callers turn into a domain error.
@@ -243,9 +256,10 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
 }
 
 /// PostgreSQL: 08 connection exceptions, 53 insufficient resources, 57P operator intervention
-/// (shutdown, cannot connect now), 40001 serialization failure, 40P01 deadlock.
+/// (shutdown, cannot connect now), 57014 a statement cancelled by `statement_timeout`, 40001
+/// serialization failure, 40P01 deadlock.
 fn is_transient_sqlstate(code: &str) -> bool {
-    ["08", "53", "57P", "40001", "40P01"].iter().any(|prefix| code.starts_with(prefix))
+    ["08", "53", "57P", "57014", "40001", "40P01"].iter().any(|prefix| code.starts_with(prefix))
 }
 
 /// SQLite (the primary result code is the low byte of the extended one): 5 BUSY, 6 LOCKED,
@@ -298,7 +312,7 @@ mod tests {
 
     #[test]
     fn transient_codes_are_told_apart_from_mistakes() {
-        for transient in ["08006", "08001", "57P01", "57P03", "53300", "40001", "40P01"] {
+        for transient in ["08006", "08001", "57P01", "57P03", "57014", "53300", "40001", "40P01"] {
             assert!(is_transient_sqlstate(transient), "{transient}");
         }
         for mistake in ["23505", "23503", "42601", "42P01", "22P02"] {

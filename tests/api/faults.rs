@@ -1,5 +1,6 @@
-//! Faults survived without logging anyone out: the database going away and coming back, a
-//! crash in the middle of a burst of refreshes, and a graceful shutdown.
+//! Faults survived without logging anyone out: the database going away and coming back, or
+//! falling silent mid-statement, a crash in the middle of a burst of refreshes, and a graceful
+//! shutdown.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::helpers::{
     assert_error, owned, refresh_set_cookie, refresh_token_of, spawn_app_on, unique_email, TestApp,
     TestDatabase, COOKIE_NAME, PASSWORD,
 };
-use crate::support::{CuttableProxy, ServerProcess};
+use crate::support::{LinkProxy, ServerProcess};
 
 async fn status_of(client: &Client, url: String) -> StatusCode {
     client.get(url).send().await.expect("sent").status()
@@ -29,21 +30,27 @@ async fn assert_unavailable(response: reqwest::Response) {
     assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
 }
 
-#[tokio::test]
-async fn a_postgres_outage_answers_503_keeps_access_tokens_working_and_recovers_by_itself() {
+/// An app whose PostgreSQL connections go through a [`LinkProxy`]; `None` on SQLite.
+async fn app_behind_a_proxy() -> Option<(TestApp, LinkProxy, Arc<TestDatabase>)> {
     let database = Arc::new(TestDatabase::new().await);
-    let Some(server) = database.postgres_server.clone() else {
-        eprintln!("skipped: the network outage needs PostgreSQL (set TEST_POSTGRES_URL)");
-        return;
-    };
+    let server = database.postgres_server.clone()?;
     let host_and_port =
         server.split("://").last().and_then(|rest| rest.rsplit('@').next()).expect("host:port");
     let upstream =
         tokio::net::lookup_host(host_and_port).await.expect("resolve the server").next().expect("an address");
-    let proxy = CuttableProxy::start(upstream).await;
+    let proxy = LinkProxy::start(upstream).await;
     let through_proxy = database.url.replace(&upstream.to_string(), &proxy.addr.to_string());
     assert_ne!(through_proxy, database.url, "the app connects through the proxy");
     let app = spawn_app_on(Arc::clone(&database), owned(&[("DATABASE_URL", &through_proxy)])).await;
+    Some((app, proxy, database))
+}
+
+#[tokio::test]
+async fn a_postgres_outage_answers_503_keeps_access_tokens_working_and_recovers_by_itself() {
+    let Some((app, proxy, _database)) = app_behind_a_proxy().await else {
+        eprintln!("skipped: the network outage needs PostgreSQL (set TEST_POSTGRES_URL)");
+        return;
+    };
     let (email, tokens) = app.registered_user().await;
 
     proxy.cut();
@@ -72,11 +79,93 @@ async fn a_sqlite_database_locked_by_another_writer_answers_503_not_401() {
     let mut other = sqlx::SqliteConnection::connect(&database.url).await.expect("another connection");
     sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
 
-    assert_unavailable(app.refresh_with(&app.client).await).await;
+    let (response, took) = timed_refresh(&app).await;
+    assert!(took < Duration::from_secs(4), "the busy wait is bounded ({took:?})");
+    assert_unavailable(response).await;
     assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::OK);
 
     sqlx::query("ROLLBACK").execute(&mut other).await.expect("let go");
     assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK, "nobody was logged out");
+}
+
+/// Another connection (straight to the database, not through the app's link) locks every
+/// session row, so that a refresh waits inside its `SELECT ... FOR UPDATE` until let go.
+async fn lock_the_sessions(database: &TestDatabase) -> sqlx::PgConnection {
+    let mut blocker = sqlx::PgConnection::connect(&database.url).await.expect("a direct connection");
+    sqlx::query("BEGIN").execute(&mut blocker).await.expect("begin");
+    sqlx::query("SELECT id FROM sessions FOR UPDATE").execute(&mut blocker).await.expect("lock");
+    blocker
+}
+
+/// How many statements in this test's database wait for a lock.
+async fn waiting_for_a_lock(conn: &mut sqlx::PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(conn)
+    .await
+    .expect("pg_stat_activity")
+}
+
+/// Sends a refresh and returns its answer and how long it took.
+async fn timed_refresh(app: &TestApp) -> (reqwest::Response, Duration) {
+    let started = Instant::now();
+    let response = app.refresh_with(&app.client).await;
+    (response, started.elapsed())
+}
+
+#[tokio::test]
+async fn a_database_that_stops_answering_mid_statement_gets_503_within_4_s_and_the_session_survives() {
+    let Some((app, proxy, database)) = app_behind_a_proxy().await else {
+        eprintln!("skipped: stalling the database link needs PostgreSQL (set TEST_POSTGRES_URL)");
+        return;
+    };
+    app.registered_user().await;
+    let mut blocker = lock_the_sessions(&database).await;
+
+    // One refresh is inside its statement when the link goes silent; another starts after.
+    let stall_soon = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        proxy.stall();
+    };
+    let ((in_flight, in_flight_took), ()) = tokio::join!(timed_refresh(&app), stall_soon);
+    let (started_later, started_later_took) = timed_refresh(&app).await;
+    eprintln!(
+        "503 after {in_flight_took:?} (in flight) and {started_later_took:?} (started during the stall)"
+    );
+    for took in [in_flight_took, started_later_took] {
+        assert!(took < Duration::from_secs(4), "answered within 4 s, not when the link returns ({took:?})");
+    }
+    assert_unavailable(in_flight).await;
+    assert_unavailable(started_later).await;
+
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.expect("let go");
+    proxy.restore();
+    wait_until_ready(&app).await;
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK, "the same cookie still works");
+}
+
+#[tokio::test]
+async fn a_statement_stuck_behind_a_lock_is_cancelled_by_postgres_and_answers_503() {
+    let Some((app, _proxy, database)) = app_behind_a_proxy().await else {
+        eprintln!("skipped: statement_timeout is PostgreSQL's (set TEST_POSTGRES_URL)");
+        return;
+    };
+    app.registered_user().await;
+    let mut blocker = lock_the_sessions(&database).await;
+
+    let (response, took) = timed_refresh(&app).await;
+    assert!(took < Duration::from_secs(4), "the wait ended ({took:?})");
+    assert_unavailable(response).await;
+    // The server stopped the statement too: nothing of the app's still waits for the lock.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while waiting_for_a_lock(&mut blocker).await > 0 {
+        assert!(Instant::now() < deadline, "statement_timeout cancelled the waiting statement");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.expect("let go");
+    assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK, "the same cookie still works");
 }
 
 async fn wait_until_ready(app: &TestApp) {

@@ -1,10 +1,12 @@
 //! Harness pieces for the fault tests: the real `tokenpair` binary as a child process, and a
-//! TCP proxy in front of PostgreSQL that can be cut and restored.
+//! TCP proxy in front of PostgreSQL whose link can be cut or stalled, and restored.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -90,42 +92,79 @@ fn free_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-/// Forwards TCP connections to `upstream` until cut: cutting drops every open connection and
-/// refuses new ones (they are accepted and closed at once), as a network partition would.
-pub struct CuttableProxy {
-    pub addr: SocketAddr,
-    cut: watch::Sender<bool>,
+/// The state of the link a [`LinkProxy`] stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    Up,
+    /// Refused at once: open connections are dropped, new ones accepted and closed.
+    Cut,
+    /// Silent: connections stay open and nothing crosses in either direction until the link is
+    /// back, as in a network partition that heals before TCP gives up.
+    Stalled,
 }
 
-impl CuttableProxy {
+/// A TCP proxy in front of `upstream` whose link can be cut (the database refuses) or stalled
+/// (the database stops answering mid-statement), then restored.
+pub struct LinkProxy {
+    pub addr: SocketAddr,
+    link: watch::Sender<Link>,
+}
+
+impl LinkProxy {
     pub async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let addr = listener.local_addr().expect("proxy address");
-        let (cut, watching) = watch::channel(false);
+        let (link, watching) = watch::channel(Link::Up);
         tokio::spawn(async move {
             while let Ok((inbound, _)) = listener.accept().await {
-                let mut watching = watching.clone();
-                if *watching.borrow() {
+                if *watching.borrow() == Link::Cut {
                     continue; // dropped: the client sees the connection closed
                 }
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(upstream).await else { return };
-                    let mut inbound = inbound;
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = watching.wait_for(|cut| *cut) => {}
-                    }
-                });
+                tokio::spawn(relay(inbound, upstream, watching.clone()));
             }
         });
-        Self { addr, cut }
+        Self { addr, link }
     }
 
     pub fn cut(&self) {
-        self.cut.send_replace(true);
+        self.link.send_replace(Link::Cut);
+    }
+
+    pub fn stall(&self) {
+        self.link.send_replace(Link::Stalled);
     }
 
     pub fn restore(&self) {
-        self.cut.send_replace(false);
+        self.link.send_replace(Link::Up);
+    }
+}
+
+/// Carries one connection both ways while the link is up, holds its bytes while it is stalled,
+/// and drops it when the link is cut.
+async fn relay(inbound: TcpStream, upstream: SocketAddr, mut link: watch::Receiver<Link>) {
+    if link.wait_for(|link| *link != Link::Stalled).await.map_or(true, |link| *link == Link::Cut) {
+        return;
+    }
+    let Ok(outbound) = TcpStream::connect(upstream).await else { return };
+    let (from_client, to_client) = inbound.into_split();
+    let (from_server, to_server) = outbound.into_split();
+    tokio::select! {
+        _ = pump(from_client, to_server, link.clone()) => {}
+        _ = pump(from_server, to_client, link.clone()) => {}
+        _ = link.wait_for(|link| *link == Link::Cut) => {}
+    }
+}
+
+/// Copies what `from` sends to `to`, holding each read until the link is not stalled.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut link: watch::Receiver<Link>) {
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        let Ok(read @ 1..) = from.read(&mut buffer).await else { return };
+        if link.wait_for(|link| *link != Link::Stalled).await.is_err() {
+            return;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
     }
 }
