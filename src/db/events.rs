@@ -56,17 +56,26 @@ pub async fn prune_routine(db: impl AnyExecutor<'_>, session_id: &str) -> Result
     Ok(())
 }
 
-/// Deletes events older than `before`, and each user's beyond their newest `per_user`.
-pub async fn delete_old(pool: &Pool, before: i64, per_user: i64) -> Result<u64, sqlx::Error> {
-    let aged = query("DELETE FROM security_events WHERE created_at < $1").bind(before).execute(pool).await?;
+/// Deletes at most `batch` events that are older than `before` or beyond their user's newest
+/// `per_user`; returns how many it deleted.
+pub async fn delete_old(pool: &Pool, before: i64, per_user: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    let aged = query(
+        "DELETE FROM security_events WHERE id IN (
+             SELECT id FROM security_events WHERE created_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(pool)
+    .await?;
     let surplus = query(
         "DELETE FROM security_events WHERE id IN (
              SELECT id FROM (
                  SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY id DESC) AS newer
                  FROM security_events) ranked
-             WHERE newer > $1)",
+             WHERE newer > $1 LIMIT $2)",
     )
     .bind(per_user)
+    .bind(batch)
     .execute(pool)
     .await?;
     Ok(aged.rows_affected() + surplus.rows_affected())

@@ -18,6 +18,10 @@ use super::{events, sessions, Pool};
 /// The most events kept per user.
 pub const EVENTS_PER_USER: i64 = 500;
 
+/// The most rows one statement deletes, so that even a first run on a large backlog stays well
+/// inside the statement time limit; a run repeats its statements until a batch comes back short.
+const BATCH: i64 = 1000;
+
 /// How long ended sessions and old events are kept.
 #[derive(Clone, Copy, Debug)]
 pub struct Retention {
@@ -35,7 +39,14 @@ pub struct Deleted {
 /// Deletes what `retention` no longer keeps, as of `now` (Unix seconds).
 pub async fn run(pool: &Pool, retention: Retention, now: i64) -> Result<Deleted, sqlx::Error> {
     let before = |kept: Duration| now - kept.as_secs() as i64;
-    let sessions = sessions::delete_ended(pool, before(retention.sessions)).await?;
-    let events = events::delete_old(pool, before(retention.events), EVENTS_PER_USER).await?;
-    Ok(Deleted { sessions, events })
+    let mut deleted = Deleted::default();
+    loop {
+        let sessions = sessions::delete_ended(pool, before(retention.sessions), BATCH).await?;
+        let events = events::delete_old(pool, before(retention.events), EVENTS_PER_USER, BATCH).await?;
+        deleted.sessions += sessions;
+        deleted.events += events;
+        if sessions < BATCH as u64 && events < BATCH as u64 {
+            return Ok(deleted);
+        }
+    }
 }

@@ -247,14 +247,18 @@ pub async fn reconfirm_password(
     Ok(())
 }
 
-/// Deletes the sessions (and, by cascade, their tokens) that expired or were revoked before
-/// `before`: nothing can use them any more, and the owner's list no longer shows them.
-pub async fn delete_ended(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
-    let deleted =
-        query("DELETE FROM sessions WHERE revoked_at < $1 OR expires_at < $1 OR max_expires_at < $1")
-            .bind(before)
-            .execute(pool)
-            .await?;
+/// Deletes at most `batch` sessions (their refresh tokens go with them) that were revoked or
+/// expired before `before`; returns how many it deleted.
+pub async fn delete_ended(pool: &Pool, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    let deleted = query(
+        "DELETE FROM sessions WHERE id IN (
+             SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 OR max_expires_at < $1
+             LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(pool)
+    .await?;
     Ok(deleted.rows_affected())
 }
 
