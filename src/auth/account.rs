@@ -3,7 +3,7 @@
 //! Each call is authenticated by the access token (`http/extract.rs`), then acts on the database.
 
 use super::limits::Limits;
-use super::password::{self, Passwords};
+use super::password::{self, Lane, Passwords};
 use super::tokens::AccessClaims;
 use super::{short, unix_now, Client};
 use crate::api::{ChainLink, EventKind, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
@@ -60,10 +60,10 @@ pub async fn change_password(
     limits.password_change(&who.sub, client.rate_key).await?;
     password::validate_new(&change.new_password, &who.email, "new_password")?;
     let user = db::users::find_enabled_by_id(db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
-    if !passwords.verify(change.current_password, Some(user.password_hash)).await? {
+    if !passwords.verify(change.current_password, Some(user.password_hash), Lane::Account).await? {
         return Err(Error::WrongCurrentPassword);
     }
-    let hash = passwords.hash(change.new_password).await?;
+    let hash = passwords.hash(change.new_password, Lane::Account).await?;
     let now = unix_now();
     let mut tx = db::begin_write(db).await?;
     db::users::set_password(&mut *tx, &who.sub, &hash, now).await?;

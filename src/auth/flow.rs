@@ -8,7 +8,7 @@ use tracing::field::Empty;
 
 use super::device;
 use super::limits::{Limits, LoginBudget};
-use super::password::{self, Passwords};
+use super::password::{self, Lane, Passwords};
 use super::rotation::{self, Outcome, Refusal, Renewal};
 use super::tokens::{RefreshClaims, Signed, Tokens};
 use super::{new_id, short, unix_now, Client};
@@ -39,7 +39,7 @@ pub async fn register(
         return Err(Error::Validation { field: "email", message });
     }
     password::validate_new(&credentials.password, &email, "password")?;
-    let password_hash = passwords.hash(credentials.password).await?;
+    let password_hash = passwords.hash(credentials.password, Lane::SignIn).await?;
     let id = new_id();
     tracing::Span::current().record("user_id", id.as_str());
     let now = unix_now();
@@ -73,7 +73,7 @@ pub async fn login(
     limits.login_allowed(&budget).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     // Runs a full Argon2id verification even for an unknown email: same time, same answer.
-    let matches = passwords.verify(credentials.password, stored).await?;
+    let matches = passwords.verify(credentials.password, stored, Lane::SignIn).await?;
     let known = user.as_ref().map(|user| user.id.clone());
     let Some(user) = user.filter(|_| matches) else {
         return Err(refuse_login(db, limits, &budget, known, client).await);

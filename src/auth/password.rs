@@ -63,6 +63,17 @@ fn weakness(password: &str, email: &str) -> Option<String> {
     Some(format!("password is too easy to guess: {why}"))
 }
 
+/// Whose hash it is, which decides how much of the queue it may fill. Password changes come
+/// from users already logged in, and one account can send many: they may fill only half the
+/// queue, so that however many arrive, a login (or a registration) always finds room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Logging in or registering: the whole queue.
+    SignIn,
+    /// Changing the password of an account already signed in: half the queue.
+    Account,
+}
+
 pub struct Passwords {
     hashing: rayon::ThreadPool,
     dummy_hash: String,
@@ -101,13 +112,13 @@ impl Passwords {
             max_waiting: max_waiting.max(1),
             abandoned: Arc::default(),
         };
-        passwords.dummy_hash = passwords.hash(crate::auth::new_id()).await?;
+        passwords.dummy_hash = passwords.hash(crate::auth::new_id(), Lane::SignIn).await?;
         Ok(passwords)
     }
 
     /// The PHC string of a new Argon2id hash of `password`, with a random salt.
-    pub async fn hash(&self, password: String) -> Result<String> {
-        self.on_hashing_threads(move || {
+    pub async fn hash(&self, password: String, lane: Lane) -> Result<String> {
+        self.on_hashing_threads(lane, move || {
             let salt = SaltString::generate(&mut OsRng);
             let hasher = argon2();
             let output = hash_in_place(&hasher, password.as_bytes(), salt.as_salt())?;
@@ -125,11 +136,11 @@ impl Passwords {
 
     /// Whether `password` matches `stored`; with no stored hash (unknown account) it checks the
     /// dummy hash instead and answers `false`, spending the same time.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool> {
+    pub async fn verify(&self, password: String, stored: Option<String>, lane: Lane) -> Result<bool> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let matches = self
-            .on_hashing_threads(move || {
+            .on_hashing_threads(lane, move || {
                 let stored = PasswordHash::new(&stored).map_err(Error::internal)?;
                 let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
                     return Err(Error::internal("a stored password hash has no salt or no hash"));
@@ -148,14 +159,19 @@ impl Passwords {
     }
 
     /// Runs `work` on a hashing thread and waits for its answer without blocking this one. The
-    /// queue is bounded: when `max_waiting` jobs wait or run, the request gets 503 at once
-    /// instead of joining a queue no client would wait for. A job whose request was dropped
-    /// (the client went away) before a thread was free is skipped, not hashed.
+    /// queue is bounded: when `max_waiting` jobs wait or run (half that for [`Lane::Account`]),
+    /// the request gets 503 at once instead of joining a queue no client would wait for. A job
+    /// whose request was dropped (the client went away) before a thread was free is skipped.
     async fn on_hashing_threads<T: Send + 'static>(
         &self,
+        lane: Lane,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+        let room = match lane {
+            Lane::SignIn => self.max_waiting,
+            Lane::Account => self.max_waiting.div_ceil(2),
+        };
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= room {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return Err(Error::Busy);
         }
@@ -231,17 +247,23 @@ mod tests {
     #[tokio::test]
     async fn hashes_agree_with_the_argon2_crates_own_hasher_and_verifier() {
         let passwords = Passwords::new(4).await.expect("hashing threads");
-        let ours = passwords.hash("correct horse".into()).await.expect("hashed");
+        let ours = passwords.hash("correct horse".into(), Lane::SignIn).await.expect("hashed");
         let parsed = PasswordHash::new(&ours).expect("a PHC string");
         assert!(argon2().verify_password(b"correct horse", &parsed).is_ok(), "the crate verifies ours");
         assert!(argon2().verify_password(b"wrong horse", &parsed).is_err());
 
         let salt = SaltString::generate(&mut OsRng);
         let theirs = argon2().hash_password(b"battery staple", &salt).expect("hashed").to_string();
-        assert!(passwords.verify("battery staple".into(), Some(theirs.clone())).await.expect("verified"));
-        assert!(!passwords.verify("battery stapler".into(), Some(theirs)).await.expect("verified"));
+        assert!(passwords
+            .verify("battery staple".into(), Some(theirs.clone()), Lane::SignIn)
+            .await
+            .expect("verified"));
         assert!(!passwords
-            .verify("correct horse".into(), None)
+            .verify("battery stapler".into(), Some(theirs), Lane::Account)
+            .await
+            .expect("verified"));
+        assert!(!passwords
+            .verify("correct horse".into(), None, Lane::SignIn)
             .await
             .expect("an unknown account never matches"));
     }

@@ -207,3 +207,29 @@ async fn a_hash_whose_client_has_gone_is_dropped_before_it_runs() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.state.passwords.abandoned(), 1, "its job was dropped unhashed");
 }
+
+#[tokio::test]
+async fn a_flood_of_password_changes_leaves_room_in_the_queue_for_logins() {
+    let app =
+        spawn_app_with(&[("PASSWORD_HASH_QUEUE", "4"), ("PASSWORD_CHANGE_RATE_LIMIT", "100000/1m")]).await;
+    let (email, me) = app.registered_user().await;
+    let flooding = std::sync::atomic::AtomicBool::new(true);
+    let guesser = || async {
+        while flooding.load(std::sync::atomic::Ordering::Relaxed) {
+            change_password(&app, &app.plain, &me.access_token, "203.0.113.9").await;
+        }
+    };
+    let logins = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            answers.push(app.login_with(&app.plain, &email, PASSWORD).await.status());
+        }
+        flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+        answers
+    };
+
+    let (answers, _) = tokio::join!(logins, join_all((0..8).map(|_| guesser())));
+
+    assert_eq!(answers, [StatusCode::OK; 5], "every login found room while password changes flooded");
+}
