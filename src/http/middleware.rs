@@ -11,6 +11,7 @@ use axum::response::Response;
 
 use super::client_ip;
 use super::extract::LocalAddr;
+use crate::api::paths;
 use crate::auth::guard;
 use crate::config::host_without_port;
 use crate::error::Error;
@@ -67,12 +68,17 @@ fn client_key(request: &Request, state: &AppState) -> Option<IpAddr> {
 }
 
 /// Every request: its `Host` must be one of `APP_ORIGIN`'s hosts (any port), or it gets 421. A
-/// page on another name that resolves here (DNS rebinding) reaches nothing.
+/// page on another name that resolves here (DNS rebinding) reaches nothing. The health probes
+/// are the exception: a load balancer's check often names the instance's own address, and
+/// they tell a rebinding page nothing.
 pub async fn allowed_host(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Result<Response, Error> {
+    if matches!(request.uri().path(), paths::HEALTHZ | paths::READYZ) {
+        return Ok(next.run(request).await);
+    }
     let host = request
         .headers()
         .get(header::HOST)

@@ -3,10 +3,12 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokenpair::api::{CSRF_HEADER, CSRF_HEADER_VALUE};
+use tokenpair::api::{paths, CSRF_HEADER, CSRF_HEADER_VALUE};
 use tokenpair::config::Config;
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
+
+const JWKS: &str = "/.well-known/jwks.json";
 
 async fn get_with_host(app: &TestApp, path: &str, host: &str) -> reqwest::Response {
     app.plain.get(app.url(path)).header("host", host).send().await.expect("sent")
@@ -15,22 +17,34 @@ async fn get_with_host(app: &TestApp, path: &str, host: &str) -> reqwest::Respon
 #[tokio::test]
 async fn a_host_the_origins_do_not_name_gets_421_on_pages_and_api_alike() {
     let app = spawn_app().await;
-    for path in ["/", "/api/me", "/healthz", "/.well-known/jwks.json"] {
+    for path in ["/", "/api/me", "/api/openapi.json", "/.well-known/jwks.json"] {
         let rebound = get_with_host(&app, path, "attacker.example:3000").await;
         assert_error(rebound, StatusCode::MISDIRECTED_REQUEST, "misdirected_request").await;
     }
     let port = app.base.rsplit(':').next().expect("a port");
     for host in [format!("127.0.0.1:{port}"), format!("LOCALHOST:{port}"), "localhost".to_owned()] {
-        assert_eq!(get_with_host(&app, "/healthz", &host).await.status(), StatusCode::OK, "{host}");
+        assert_eq!(get_with_host(&app, JWKS, &host).await.status(), StatusCode::OK, "{host}");
     }
+}
+
+/// A load balancer's health check often names the instance's own address (an AWS target group
+/// cannot set a `Host` at all), and the probes say nothing a rebinding page could use.
+#[tokio::test]
+async fn the_health_probes_answer_whatever_the_host() {
+    let app = spawn_app_with(&[("APP_ORIGIN", "https://auth.example.com")]).await;
+    for path in [paths::HEALTHZ, paths::READYZ] {
+        assert_eq!(get_with_host(&app, path, "10.0.3.17:3000").await.status(), StatusCode::OK, "{path}");
+    }
+    let elsewhere = get_with_host(&app, "/api/healthz-lookalike", "10.0.3.17:3000").await;
+    assert_eq!(elsewhere.status(), StatusCode::MISDIRECTED_REQUEST);
 }
 
 #[tokio::test]
 async fn a_deployments_origin_names_its_hosts() {
     let app = spawn_app_with(&[("APP_ORIGIN", "https://auth.example.com")]).await;
-    assert_eq!(get_with_host(&app, "/healthz", "auth.example.com").await.status(), StatusCode::OK);
-    assert_eq!(get_with_host(&app, "/healthz", "auth.example.com:443").await.status(), StatusCode::OK);
-    let direct = app.plain.get(app.url("/healthz")).send().await.expect("sent");
+    assert_eq!(get_with_host(&app, JWKS, "auth.example.com").await.status(), StatusCode::OK);
+    assert_eq!(get_with_host(&app, JWKS, "auth.example.com:443").await.status(), StatusCode::OK);
+    let direct = app.plain.get(app.url(JWKS)).send().await.expect("sent");
     assert_eq!(direct.status(), StatusCode::MISDIRECTED_REQUEST, "127.0.0.1 is not among them");
 }
 
