@@ -22,6 +22,23 @@ use tokio::sync::OwnedMutexGuard;
 pub use self::statement::STATEMENT_TIMEOUT;
 use self::statement::{bounded, query, query_as, query_scalar};
 
+/// The condition, in SQL, that a bearer's session is live: it is this user's, neither revoked
+/// nor expired, its user is enabled and has not changed password since the session was last
+/// vouched for (what a refresh checks, `auth/rotation.rs`). Every statement run for a bearer
+/// includes it, binding the session id as `$1`, the user id as `$2` and now as `$3`
+/// (`bind_caller`), so a revoked session is refused by the statement that would have served it,
+/// at no extra round trip.
+macro_rules! live_caller {
+    () => {
+        "EXISTS (SELECT 1 FROM sessions caller JOIN users owner ON owner.id = caller.user_id
+                 WHERE caller.id = $1 AND caller.user_id = $2 AND caller.revoked_at IS NULL
+                   AND caller.expires_at > $3
+                   AND (caller.max_expires_at IS NULL OR caller.max_expires_at > $3)
+                   AND owner.disabled_at IS NULL
+                   AND owner.password_changed_at <= caller.password_changed_at)"
+    };
+}
+
 pub mod events;
 pub mod keys;
 pub mod rate_limits;
@@ -51,6 +68,14 @@ pub enum DbError {
     Folder(String, #[source] std::io::Error),
     #[error("a database migration failed, the server will not start: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// Who a statement runs for: the bearer of an access token, at the time `now` (Unix seconds).
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'a> {
+    pub session_id: &'a str,
+    pub user_id: &'a str,
+    pub now: i64,
 }
 
 /// The database engine behind a pool or connection.

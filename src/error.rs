@@ -25,6 +25,10 @@ pub enum Error {
     /// malformed, expired or not ours.
     #[error("the access token is missing, malformed, expired or not valid here")]
     InvalidAccessToken,
+    /// 401 with `WWW-Authenticate: Bearer error="invalid_token"`: the access token is sound, but
+    /// its session has been revoked or has expired, its user disabled, or the password changed.
+    #[error("this session has ended; please log in again")]
+    SessionRevoked,
     /// 401: the refresh token is missing, invalid, expired, revoked or not the current one.
     /// The refresh handler also clears the cookie.
     #[error("the refresh token is missing, expired or no longer valid; please log in again")]
@@ -85,6 +89,7 @@ impl Error {
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::InvalidCredentials
             | Self::InvalidAccessToken
+            | Self::SessionRevoked
             | Self::InvalidRefreshToken
             | Self::TokenPairMismatch => StatusCode::UNAUTHORIZED,
             Self::WrongCurrentPassword | Self::CrossSite(_) => StatusCode::FORBIDDEN,
@@ -106,6 +111,7 @@ impl Error {
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidAccessToken => "invalid_token",
+            Self::SessionRevoked => "session_revoked",
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::TokenPairMismatch => "token_pair_mismatch",
             Self::WrongCurrentPassword => "invalid_current_password",
@@ -140,7 +146,7 @@ impl IntoResponse for Error {
         let mut response = (self.status(), Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
-            Self::InvalidAccessToken => {
+            Self::InvalidAccessToken | Self::SessionRevoked => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(r#"Bearer error="invalid_token""#),

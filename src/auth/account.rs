@@ -1,21 +1,42 @@
 //! What a logged-in user can do about their sessions: list them, revoke one, revoke the others
 //! or all, change the password (which revokes every other session), read the security events.
-//! Each call is authenticated by the access token (`http/extract.rs`), then acts on the database.
+//! Each call is authenticated by the access token (`http/extract.rs`), then acts on the database
+//! in statements that check, each in itself, that the bearer's session is still live: a token
+//! whose session was revoked, whose user was disabled or whose password changed gets 401
+//! `session_revoked` here, although it would still pass a headless check until it expires.
 
 use super::limits::Limits;
 use super::password::{self, Lane, Passwords};
 use super::tokens::AccessClaims;
 use super::{short, unix_now, Client};
 use crate::api::{ChainLink, EventKind, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
-use crate::db::{self, events::NewEvent, Pool};
+use crate::db::{self, events::NewEvent, Caller, Pool};
 use crate::error::{Error, Result};
 
 const EVENTS_SHOWN: i64 = 50;
 /// The most sessions the list shows (the most recently active).
 const SESSIONS_SHOWN: i64 = 100;
 
+/// The bearer as the statements that check it see them (`db::live_caller!`).
+fn caller(who: &AccessClaims) -> Caller<'_> {
+    Caller { session_id: &who.sid, user_id: &who.sub, now: unix_now() }
+}
+
+/// Why a statement that checks its caller found nothing: the caller's session is no longer
+/// live (`SessionRevoked`), or there was nothing (`otherwise`).
+async fn nothing_or_revoked<T>(db: &Pool, who: &AccessClaims, otherwise: Result<T>) -> Result<T> {
+    if db::sessions::caller_is_live(db, caller(who)).await? {
+        otherwise
+    } else {
+        Err(Error::SessionRevoked)
+    }
+}
+
 pub async fn sessions(db: &Pool, who: &AccessClaims) -> Result<Vec<SessionInfo>> {
-    let rows = db::sessions::live_of_user(db, &who.sub, unix_now(), SESSIONS_SHOWN).await?;
+    let rows = db::sessions::live_of_caller(db, caller(who), SESSIONS_SHOWN).await?;
+    if rows.is_empty() {
+        return Err(Error::SessionRevoked); // a live caller's own session is among them
+    }
     Ok(rows
         .into_iter()
         .map(|row| SessionInfo {
@@ -31,17 +52,22 @@ pub async fn sessions(db: &Pool, who: &AccessClaims) -> Result<Vec<SessionInfo>>
 }
 
 pub async fn revoke_session(db: &Pool, who: &AccessClaims, session_id: &str, client: &Client) -> Result<()> {
-    if !db::sessions::revoke_owned(db, &who.sub, session_id, "revoked by the user", unix_now()).await? {
-        return Err(Error::SessionNotFound);
+    if !db::sessions::revoke_owned(db, caller(who), session_id, "revoked by the user").await? {
+        return nothing_or_revoked(db, who, Err(Error::SessionNotFound)).await;
     }
     record_revocations(db, who, &[session_id.to_owned()], client).await
 }
 
 /// Revokes every session of the user, or every one but the caller's.
 pub async fn revoke_all(db: &Pool, who: &AccessClaims, keep_mine: bool, client: &Client) -> Result<Revoked> {
-    let keep = keep_mine.then_some(who.sid.as_str());
     let reason = if keep_mine { "logged out from another session" } else { "logged out everywhere" };
-    let revoked = db::sessions::revoke_all_of_user(db, &who.sub, keep, reason, unix_now()).await?;
+    let revoked = db::sessions::revoke_all_of_caller(db, caller(who), keep_mine, reason).await?;
+    match (revoked.is_empty(), keep_mine) {
+        (true, true) => return nothing_or_revoked(db, who, Ok(Revoked { revoked: 0 })).await,
+        // Everywhere includes the caller's own session: only a caller no longer live finds none.
+        (true, false) => return Err(Error::SessionRevoked),
+        (false, _) => {}
+    }
     record_revocations(db, who, &revoked, client).await?;
     Ok(Revoked { revoked: revoked.len() })
 }
@@ -59,7 +85,7 @@ pub async fn change_password(
     // Before anything else: each attempt checks a guess at the current password.
     limits.password_change(&who.sub, client.rate_key).await?;
     password::validate_new(&change.new_password, &who.email, "new_password")?;
-    let user = db::users::find_enabled_by_id(db, &who.sub).await?.ok_or(Error::InvalidAccessToken)?;
+    let user = db::users::find_for_caller(db, caller(who)).await?.ok_or(Error::SessionRevoked)?;
     if !passwords.verify(change.current_password, Some(user.password_hash), Lane::Account).await? {
         return Err(Error::WrongCurrentPassword);
     }
@@ -77,14 +103,20 @@ pub async fn change_password(
 }
 
 pub async fn events(db: &Pool, who: &AccessClaims) -> Result<Vec<SecurityEvent>> {
-    let rows = db::events::recent_of_user(db, &who.sub, EVENTS_SHOWN).await?;
+    let rows = db::events::recent_of_caller(db, caller(who), EVENTS_SHOWN).await?;
+    if rows.is_empty() {
+        return nothing_or_revoked(db, who, Ok(Vec::new())).await;
+    }
     Ok(rows.into_iter().filter_map(security_event).collect())
 }
 
 /// The caller's session as the server sees it: the rotation chain and the decisions taken.
 pub async fn chain(db: &Pool, who: &AccessClaims) -> Result<SessionChain> {
-    let tokens = db::sessions::chain(db, &who.sub, &who.sid)
-        .await?
+    let rows = db::sessions::chain_of_caller(db, caller(who)).await?;
+    if rows.is_empty() {
+        return Err(Error::SessionRevoked); // a live session always has its current token
+    }
+    let tokens = rows
         .into_iter()
         .map(|row| ChainLink {
             jti_prefix: short(&row.jti).to_owned(),

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyExecutor;
 
-use super::{query, query_as, Pool};
+use super::{query, query_as, Caller, Pool};
 use crate::api::EventKind;
 
 pub struct NewEvent<'a> {
@@ -92,13 +92,19 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
-/// The user's most recent events, newest first.
-pub async fn recent_of_user(pool: &Pool, user_id: &str, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
-    query_as(
+/// The caller's user's most recent events, newest first; empty too when the caller is not live.
+pub async fn recent_of_caller(
+    pool: &Pool,
+    caller: Caller<'_>,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    query_as(concat!(
         "SELECT id, session_id, kind, detail, ip, user_agent, created_at FROM security_events
-         WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(user_id)
+         WHERE user_id = $2 AND ",
+        live_caller!(),
+        " ORDER BY id DESC LIMIT $4"
+    ))
+    .bind_caller(caller)
     .bind(limit)
     .fetch_all(pool)
     .await

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyExecutor;
 use sqlx::AnyConnection;
 
-use super::{query, query_as, query_scalar, Engine, Pool};
+use super::{query, query_as, query_scalar, Caller, Engine, Pool};
 
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -273,56 +273,87 @@ pub struct SessionRow {
     pub ip: Option<String>,
 }
 
-/// The user's live sessions, most recently active first; at most `limit`.
-pub async fn live_of_user(
+/// The caller's user's live sessions, most recently active first; at most `limit`. Empty when
+/// the caller's own session is not live (it would be among them).
+pub async fn live_of_caller(
     pool: &Pool,
-    user_id: &str,
-    now: i64,
+    caller: Caller<'_>,
     limit: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
-    query_as(
+    query_as(concat!(
         "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip FROM sessions
-         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
-         ORDER BY refreshed_at DESC, created_at DESC LIMIT $3",
-    )
-    .bind(user_id)
-    .bind(now)
+         WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND ",
+        live_caller!(),
+        " ORDER BY refreshed_at DESC, created_at DESC LIMIT $4"
+    ))
+    .bind_caller(caller)
     .bind(limit)
     .fetch_all(pool)
     .await
 }
 
-/// Revokes `session_id` if it belongs to `user_id`; returns whether a live session was revoked.
+/// Whether the caller's session is live: asked only to tell why a checked statement found
+/// nothing.
+pub async fn caller_is_live(pool: &Pool, caller: Caller<'_>) -> Result<bool, sqlx::Error> {
+    let live: i64 = query_scalar(concat!("SELECT COUNT(*) FROM sessions WHERE id = $1 AND ", live_caller!()))
+        .bind_caller(caller)
+        .fetch_one(pool)
+        .await?;
+    Ok(live > 0)
+}
+
+/// Revokes `session_id` if it is a live session of the caller's user and the caller is live;
+/// true if it did.
 pub async fn revoke_owned(
     pool: &Pool,
-    user_id: &str,
+    caller: Caller<'_>,
     session_id: &str,
     reason: &str,
-    now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = query(
-        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
-         WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL",
-    )
-    .bind(now)
+    let result = query(concat!(
+        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4
+         WHERE id = $5 AND user_id = $2 AND revoked_at IS NULL AND ",
+        live_caller!()
+    ))
+    .bind_caller(caller)
     .bind(reason)
     .bind(session_id)
-    .bind(user_id)
     .execute(pool)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// The session's rotation chain, oldest first, if the session belongs to `user_id`.
-pub async fn chain(pool: &Pool, user_id: &str, session_id: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
-    let rows: Vec<TokenRow> = query_as(
+/// Revokes every session of the caller's user, or every one but the caller's, if the caller is
+/// live; returns the ids revoked.
+pub async fn revoke_all_of_caller(
+    pool: &Pool,
+    caller: Caller<'_>,
+    keep_mine: bool,
+    reason: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    query_scalar(concat!(
+        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4
+         WHERE user_id = $2 AND revoked_at IS NULL AND ($5 = 0 OR id <> $1) AND ",
+        live_caller!(),
+        " RETURNING id"
+    ))
+    .bind_caller(caller)
+    .bind(reason)
+    .bind(i64::from(keep_mine))
+    .fetch_all(pool)
+    .await
+}
+
+/// The caller's session's rotation chain, oldest first. Empty when the caller is not live (a
+/// live session always has its current token).
+pub async fn chain_of_caller(pool: &Pool, caller: Caller<'_>) -> Result<Vec<TokenRow>, sqlx::Error> {
+    let rows: Vec<TokenRow> = query_as(concat!(
         "SELECT t.jti, t.parent_jti, t.issued_at, t.expires_at, t.rotated_at
-         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-         WHERE t.session_id = $1 AND s.user_id = $2
-         ORDER BY t.generation, t.issued_at",
-    )
-    .bind(session_id)
-    .bind(user_id)
+         FROM refresh_tokens t WHERE t.session_id = $1 AND ",
+        live_caller!(),
+        " ORDER BY t.generation, t.issued_at"
+    ))
+    .bind_caller(caller)
     .fetch_all(pool)
     .await?;
     Ok(parents_first(rows))

@@ -17,10 +17,39 @@ use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{Any, Encode, Executor, FromRow, Type};
 
+use super::Caller;
+
 /// How long one statement may take, on either side: PostgreSQL cancels it after this
 /// (`statement_timeout`), SQLite waits this long for another process's write lock
 /// (`busy_timeout`), and the client stops waiting for an answer after this.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `bind`, passed on, and `bind_caller`: the caller as `$1` to `$3` (`db::live_caller!`).
+macro_rules! bind_methods {
+    () => {
+        pub fn bind<T: 'q + Encode<'q, Any> + Type<Any>>(self, value: T) -> Self {
+            Self(self.0.bind(value))
+        }
+
+        pub fn bind_caller(self, caller: Caller<'q>) -> Self {
+            self.bind(caller.session_id).bind(caller.user_id).bind(caller.now)
+        }
+    };
+}
+
+/// One of sqlx's fetches, bounded: `fetch_one -> O` and so on.
+macro_rules! bounded_fetch {
+    ($fetch:ident -> $output:ty) => {
+        pub async fn $fetch<'e, 'c: 'e, E>(self, executor: E) -> Result<$output, sqlx::Error>
+        where
+            'q: 'e,
+            O: 'e,
+            E: 'e + Executor<'c, Database = Any>,
+        {
+            bounded(self.0.$fetch(executor)).await
+        }
+    };
+}
 
 /// `work`, or an I/O time-out error once it has taken [`STATEMENT_TIMEOUT`].
 pub async fn bounded<T>(work: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
@@ -60,9 +89,7 @@ where
 }
 
 impl<'q> Statement<Query<'q, Any, AnyArguments<'q>>> {
-    pub fn bind<T: 'q + Encode<'q, Any> + Type<Any>>(self, value: T) -> Self {
-        Self(self.0.bind(value))
-    }
+    bind_methods!();
 
     pub async fn execute<'e, 'c: 'e, E>(self, executor: E) -> Result<AnyQueryResult, sqlx::Error>
     where
@@ -73,27 +100,11 @@ impl<'q> Statement<Query<'q, Any, AnyArguments<'q>>> {
     }
 }
 
-/// One of sqlx's fetches, bounded: `fetch_one -> O` and so on.
-macro_rules! bounded_fetch {
-    ($fetch:ident -> $output:ty) => {
-        pub async fn $fetch<'e, 'c: 'e, E>(self, executor: E) -> Result<$output, sqlx::Error>
-        where
-            'q: 'e,
-            O: 'e,
-            E: 'e + Executor<'c, Database = Any>,
-        {
-            bounded(self.0.$fetch(executor)).await
-        }
-    };
-}
-
 impl<'q, O> Statement<QueryAs<'q, Any, O, AnyArguments<'q>>>
 where
     O: Send + Unpin + for<'r> FromRow<'r, AnyRow>,
 {
-    pub fn bind<T: 'q + Encode<'q, Any> + Type<Any>>(self, value: T) -> Self {
-        Self(self.0.bind(value))
-    }
+    bind_methods!();
 
     bounded_fetch!(fetch_optional -> Option<O>);
     bounded_fetch!(fetch_all -> Vec<O>);
@@ -104,9 +115,7 @@ where
     O: Send + Unpin,
     (O,): Send + Unpin + for<'r> FromRow<'r, AnyRow>,
 {
-    pub fn bind<T: 'q + Encode<'q, Any> + Type<Any>>(self, value: T) -> Self {
-        Self(self.0.bind(value))
-    }
+    bind_methods!();
 
     bounded_fetch!(fetch_one -> O);
     bounded_fetch!(fetch_optional -> Option<O>);

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyExecutor;
 
-use super::{query, query_as, Pool};
+use super::{query, query_as, Caller, Pool};
 
 /// A user as a login sees it. `Debug` leaves the password hash out.
 #[derive(sqlx::FromRow)]
@@ -58,13 +58,13 @@ pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<Us
     .await
 }
 
-/// The enabled user with this id, if any.
-pub async fn find_enabled_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    query_as(
-        "SELECT id, email, password_hash, password_changed_at FROM users
-         WHERE id = $1 AND disabled_at IS NULL",
-    )
-    .bind(id)
+/// The caller's user, if the caller's session is live.
+pub async fn find_for_caller(pool: &Pool, caller: Caller<'_>) -> Result<Option<UserRow>, sqlx::Error> {
+    query_as(concat!(
+        "SELECT id, email, password_hash, password_changed_at FROM users WHERE id = $2 AND ",
+        live_caller!()
+    ))
+    .bind_caller(caller)
     .fetch_optional(pool)
     .await
 }

@@ -56,7 +56,9 @@ pub enum BodyRefused {
     Invalid(ErrorBody),
 }
 
-/// invalid_token: the access token is missing, malformed, expired or not ours.
+/// invalid_token: the access token is missing, malformed, expired or not ours; or, on the
+/// endpoints that act on the database, session_revoked: its session has ended (logged out,
+/// revoked, expired), its user was disabled, or the password changed since.
 #[allow(dead_code, reason = "a type for the document only, never built")]
 #[derive(IntoResponses)]
 #[response(status = 401, headers(("WWW-Authenticate" = String, description = r#"Bearer error="invalid_token""#)))]

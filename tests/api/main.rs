@@ -29,5 +29,6 @@ mod openapi;
 mod rate_limit;
 mod refresh;
 mod register;
+mod revocation;
 mod rotation;
 mod sessions;
