@@ -6,20 +6,22 @@
 //!   each thread allocates its 19 MiB of Argon2 memory once and reuses it for every hash, so
 //!   a flood of logins costs cores × 19 MiB, steadily, instead of an allocation per hash that
 //!   the allocator may keep long after (measured: 72 to 135 MB of RSS after a few dozen);
-//! - at the lowest scheduling priority (nice 19), so when the CPU is short, requests that are
-//!   answered from a token (`/api/me`) go first and a login flood barely moves their latency.
+//! - at a low scheduling priority (nice 10), so when the CPU is short, requests that are
+//!   answered from a token (`/api/me`) go first and a login flood barely moves their latency;
+//! - logins first: a free thread takes a waiting login before any password change (`Lane`).
 //!
 //! Unknown accounts are checked against a dummy hash, so "no such email" and "wrong password"
 //! take the same time and give the same answer.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand_core::OsRng;
-use thread_priority::{set_current_thread_priority, ThreadPriority};
+use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
 
 use crate::api::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use crate::error::{Error, Result};
@@ -63,15 +65,16 @@ fn weakness(password: &str, email: &str) -> Option<String> {
     Some(format!("password is too easy to guess: {why}"))
 }
 
-/// Whose hash it is, which decides how much of the queue it may fill. Password changes come
-/// from users already logged in, and one account can send many: they may fill only half the
-/// queue, so that however many arrive, a login (or a registration) always finds room.
+/// Whose hash it is, which decides how much of the queue it may fill and when it runs. Password
+/// changes come from users already logged in, and one account can send many: they may fill only
+/// half the queue, and wait behind every login, so that however many arrive, a login (or a
+/// registration) finds room and runs next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lane {
-    /// Logging in or registering: the whole queue.
-    SignIn,
-    /// Changing the password of an account already signed in: half the queue.
-    Account,
+    /// Logging in or registering: the whole queue, and first in line.
+    SignIn = 0,
+    /// Changing the password of an account already signed in: half the queue, after sign-ins.
+    Account = 1,
 }
 
 pub struct Passwords {
@@ -82,6 +85,39 @@ pub struct Passwords {
     max_waiting: usize,
     /// Jobs dropped because their request had gone before a thread was free.
     abandoned: Arc<AtomicU64>,
+    queued: Arc<Queued>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The jobs waiting for a hashing thread, one line per [`Lane`]: a free thread takes the first
+/// sign-in job before any password change, so a login waits only for the hashes running, not
+/// for every password change queued before it.
+#[derive(Default)]
+struct Queued(std::sync::Mutex<[VecDeque<Job>; 2]>);
+
+impl Queued {
+    fn push(&self, lane: Lane, job: Job) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)[lane as usize].push_back(job);
+    }
+
+    fn run_next(&self) {
+        let next = {
+            let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            lines[Lane::SignIn as usize].pop_front().or_else(|| lines[Lane::Account as usize].pop_front())
+        };
+        if let Some(job) = next {
+            job();
+        }
+    }
+}
+
+/// Nice 10: below the threads that answer requests, so a login flood leaves `/api/me` its
+/// speed, yet not so far below (nice 19 gets 1.5 % of a CPU the async threads keep busy) that a
+/// flood of cheap requests stalls the one login in line. The crate maps 0 to 99 onto nice 19
+/// to -20; 22 is nice 10.
+fn hashing_priority() -> ThreadPriority {
+    ThreadPriorityValue::try_from(22u8).map_or(ThreadPriority::Min, ThreadPriority::Crossplatform)
 }
 
 fn argon2() -> Argon2<'static> {
@@ -99,7 +135,7 @@ impl Passwords {
             .num_threads(cores)
             .thread_name(|i| format!("argon2-{i}"))
             .start_handler(|_| {
-                if let Err(err) = set_current_thread_priority(ThreadPriority::Min) {
+                if let Err(err) = set_current_thread_priority(hashing_priority()) {
                     tracing::warn!(?err, "could not lower the hashing thread's priority");
                 }
             })
@@ -111,6 +147,7 @@ impl Passwords {
             waiting: Arc::default(),
             max_waiting: max_waiting.max(1),
             abandoned: Arc::default(),
+            queued: Arc::default(),
         };
         passwords.dummy_hash = passwords.hash(crate::auth::new_id(), Lane::SignIn).await?;
         Ok(passwords)
@@ -177,15 +214,21 @@ impl Passwords {
         }
         let (answer, answered) = tokio::sync::oneshot::channel();
         let (waiting, abandoned) = (Arc::clone(&self.waiting), Arc::clone(&self.abandoned));
-        self.hashing.spawn(move || {
-            if answer.is_closed() {
-                abandoned.fetch_add(1, Ordering::Relaxed);
-            } else {
-                // The request may be dropped while this runs; then nobody reads the answer.
-                let _ = answer.send(work());
-            }
-            waiting.fetch_sub(1, Ordering::AcqRel);
-        });
+        self.queued.push(
+            lane,
+            Box::new(move || {
+                if answer.is_closed() {
+                    abandoned.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    // The request may be dropped while this runs; then nobody reads the answer.
+                    let _ = answer.send(work());
+                }
+                waiting.fetch_sub(1, Ordering::AcqRel);
+            }),
+        );
+        // One pool task per queued job; each runs whichever job is first in line when it starts.
+        let queued = Arc::clone(&self.queued);
+        self.hashing.spawn(move || queued.run_next());
         answered.await.map_err(Error::internal)?
     }
 
