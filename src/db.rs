@@ -53,6 +53,10 @@ pub type Pool = sqlx::AnyPool;
 /// that during an outage clients hear "try again" quickly instead of hanging.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long a SQLite writer of this process waits for its turn behind the others (a burst of
+/// refreshes queues here, `begin_write`).
+const SQLITE_TURN_WAIT: Duration = Duration::from_secs(5);
+
 /// How long PostgreSQL lets a transaction sit idle before it ends it and lets go of its locks:
 /// the end of a transaction whose instance was cut off from the database mid-way. Ours go from
 /// statement to statement without waiting for anyone, so 10 s idle means nobody is coming back.
@@ -190,21 +194,20 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
 /// SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
 /// busy handler (1, 2, 5 ... 100 ms): under a burst of refreshes the unlucky ones slept their way
 /// to a 135 ms p99. So this process's writers first queue for their turn, first come first
-/// served, and only the holder of the turn asks SQLite for the lock. A writer waits for its turn
-/// as long as SQLite's busy handler would have let it wait for the lock, then gets a 503.
-/// Waiting for the turn and beginning take at most [`STATEMENT_TIMEOUT`] together.
+/// served, and only the holder of the turn asks SQLite for the lock. The turn is load, not a
+/// fault, so a writer may wait [`SQLITE_TURN_WAIT`] for it before it gets a 503; beginning
+/// itself (another process may hold the lock) takes at most [`STATEMENT_TIMEOUT`].
 pub async fn begin_write(pool: &Pool) -> Result<WriteTransaction, sqlx::Error> {
-    bounded(async {
-        match Engine::of_pool(pool) {
-            Engine::Sqlite => {
-                let turn = sqlite_writers(pool).lock_owned().await;
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTransaction { tx, _turn: Some(turn) })
-            }
-            Engine::Postgres => Ok(WriteTransaction { tx: pool.begin().await?, _turn: None }),
+    match Engine::of_pool(pool) {
+        Engine::Sqlite => {
+            let turn = tokio::time::timeout(SQLITE_TURN_WAIT, sqlite_writers(pool).lock_owned())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)?;
+            let tx = bounded(pool.begin_with("BEGIN IMMEDIATE")).await?;
+            Ok(WriteTransaction { tx, _turn: Some(turn) })
         }
-    })
-    .await
+        Engine::Postgres => Ok(WriteTransaction { tx: bounded(pool.begin()).await?, _turn: None }),
+    }
 }
 
 /// The queue of this process's writers to one SQLite database (one per file, so that the test
