@@ -51,7 +51,7 @@ pub fn short(id: &str) -> &str {
 }
 
 /// Where a request came from, recorded on sessions and security events.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Client {
     /// Cut to [`USER_AGENT_MAX_CHARS`] wherever it is stored.
     pub user_agent: Option<String>,

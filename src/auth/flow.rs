@@ -222,13 +222,45 @@ async fn check_pairing(
 /// logging out must always leave the browser logged out.
 #[tracing::instrument(name = "logout", skip_all, fields(session_id = Empty))]
 pub async fn logout(db: &Pool, tokens: &Tokens, refresh_token: Option<&str>, client: &Client) -> Result<()> {
+    end_session(db, tokens, refresh_token, EventKind::Logout, client).await
+}
+
+/// After a login or registration: the session of the refresh cookie this browser still held
+/// (another account's, or an earlier login to this one) ends, so one browser holds one session
+/// and an abandoned one does not stay alive for the refresh lifetime.
+pub async fn end_replaced_session(
+    db: &Pool,
+    tokens: &Tokens,
+    refresh_token: Option<&str>,
+    client: &Client,
+) -> Result<()> {
+    end_session(db, tokens, refresh_token, EventKind::SessionRevoked, client).await
+}
+
+/// Revokes the session of `refresh_token`, if it is a sound refresh token of a live session,
+/// and records `kind` for its user.
+async fn end_session(
+    db: &Pool,
+    tokens: &Tokens,
+    refresh_token: Option<&str>,
+    kind: EventKind,
+    client: &Client,
+) -> Result<()> {
     let Some(claims) = refresh_token.and_then(|token| tokens.verify_refresh(token).ok()) else {
         return Ok(());
     };
     tracing::Span::current().record("session_id", claims.sid.as_str());
-    if db::sessions::revoke(db, &claims.sid, "logout", unix_now()).await? {
-        db::events::record(db, client.event(&claims.sub, Some(&claims.sid), EventKind::Logout)).await?;
-        tracing::info!(jti = short(&claims.jti), "logged out");
+    let replaced = kind != EventKind::Logout;
+    let reason = if replaced { "replaced by a new login in this browser" } else { "logout" };
+    if db::sessions::revoke(db, &claims.sid, reason, unix_now()).await? {
+        let detail = replaced.then_some(reason);
+        let event = NewEvent { detail, ..client.event(&claims.sub, Some(&claims.sid), kind) };
+        db::events::record(db, event).await?;
+        if replaced {
+            tracing::info!(jti = short(&claims.jti), replaced_session = claims.sid, "replaced a session");
+        } else {
+            tracing::info!(jti = short(&claims.jti), "logged out");
+        }
     }
     Ok(())
 }

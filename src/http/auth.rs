@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 
 /// Create an account and log in: the access token in the body, the refresh token in the cookie.
+/// A session this browser's refresh cookie still names ends (`flow::end_replaced_session`).
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses(
     (status = 201, description = "Registered and logged in; sets the refresh cookie and the logged-in hint",
         body = TokenResponse, headers(("Set-Cookie" = String))),
@@ -27,11 +28,14 @@ pub async fn register(
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let issued = flow::register(&state.db, &state.tokens, &state.passwords, credentials, client).await?;
+    let replaced = jar.get(cookie::NAME).map(|c| c.value().to_owned());
+    let issued =
+        flow::register(&state.db, &state.tokens, &state.passwords, credentials, client.clone()).await?;
+    flow::end_replaced_session(&state.db, &state.tokens, replaced.as_deref(), &client).await?;
     Ok(issue(StatusCode::CREATED, jar, issued, &state))
 }
 
-/// Log in with email and password.
+/// Log in with email and password. A session this browser's refresh cookie still names ends.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses(
     (status = 200, description = "Logged in; sets the refresh cookie, the logged-in hint and the device cookie",
         body = TokenResponse, headers(("Set-Cookie" = String))),
@@ -48,8 +52,11 @@ pub async fn login(
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
     let device = jar.get(cookie::DEVICE_NAME).map(|c| c.value().to_owned());
+    let replaced = jar.get(cookie::NAME).map(|c| c.value().to_owned());
     let (db, tokens, passwords, limits) = (&state.db, &state.tokens, &state.passwords, &state.limits);
-    let issued = flow::login(db, tokens, passwords, limits, credentials, device.as_deref(), client).await?;
+    let issued =
+        flow::login(db, tokens, passwords, limits, credentials, device.as_deref(), client.clone()).await?;
+    flow::end_replaced_session(db, tokens, replaced.as_deref(), &client).await?;
     Ok(issue(StatusCode::OK, jar, issued, &state))
 }
 

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokenpair::auth::unix_now;
 
-use crate::helpers::{refresh_token_of, spawn_app, unique_email, TestApp, PASSWORD};
+use crate::helpers::{refresh_token_of, spawn_app, unique_email, TestApp};
 
 /// Signs anything with the server's real key, so claim checks are tested apart from signatures.
 struct Forge {
@@ -223,7 +223,7 @@ fn claims_of(token: &str) -> Value {
 #[tokio::test]
 async fn every_forged_access_token_is_refused_and_the_real_one_keeps_working() {
     let app = spawn_app().await;
-    let registered = app.register(&unique_email(), PASSWORD).await;
+    let registered = app.register_elsewhere(&unique_email()).await;
     let refresh_token = refresh_token_of(&registered).expect("cookie");
     let tokens: tokenpair::api::TokenResponse = registered.json().await.expect("tokens");
     let (_, second) = app.registered_user().await;
@@ -243,10 +243,10 @@ async fn every_forged_access_token_is_refused_and_the_real_one_keeps_working() {
 #[tokio::test]
 async fn every_forged_refresh_token_is_refused_and_the_real_one_keeps_working() {
     let app = spawn_app().await;
-    let first = app.register(&unique_email(), PASSWORD).await;
+    let first = app.register_elsewhere(&unique_email()).await;
     let refresh_token = refresh_token_of(&first).expect("cookie");
     let access: tokenpair::api::TokenResponse = first.json().await.expect("tokens");
-    let other = refresh_token_of(&app.register(&unique_email(), PASSWORD).await).expect("cookie");
+    let other = refresh_token_of(&app.register_elsewhere(&unique_email()).await).expect("cookie");
     let (key, kid) = real_key(&app).await;
     let forge = Forge { key, kid, typ: "refresh+jwt", claims: claims_of(&refresh_token) };
 

@@ -154,6 +154,13 @@ impl TestApp {
         self.post_json(&self.client, paths::REGISTER, &json!({ "email": email, "password": password })).await
     }
 
+    /// Registers from a client with no cookie store (`plain`): the response carries the refresh
+    /// cookie, and no session this app's `client` holds is ended by it (a registration ends the
+    /// session of the refresh cookie its browser presents).
+    pub async fn register_elsewhere(&self, email: &str) -> Response {
+        self.post_json(&self.plain, paths::REGISTER, &json!({ "email": email, "password": PASSWORD })).await
+    }
+
     /// Registers `email` with `client` (which then holds its cookies); the status.
     pub async fn register_with(&self, client: &Client, email: &str) -> StatusCode {
         let body = json!({ "email": email, "password": PASSWORD });

@@ -5,7 +5,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 use tokenpair::api::{paths, Revoked, TokenResponse};
 
-use crate::helpers::{assert_error, browser, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{assert_error, browser, refresh_token_of, spawn_app, TestApp, PASSWORD};
 
 /// Every endpoint that acts on the database for the bearer, as (method, path, JSON body).
 fn database_endpoints(own_session: &str) -> Vec<(Method, String, Option<serde_json::Value>)> {
@@ -103,4 +103,38 @@ async fn a_live_session_with_nothing_to_act_on_gets_an_empty_answer_not_401() {
     let unknown = format!("{}/{}", paths::SESSIONS, uuid::Uuid::new_v4());
     let missing = client.delete(app.url(&unknown)).bearer_auth(&tokens.access_token).send().await;
     assert_error(missing.expect("sent"), StatusCode::NOT_FOUND, "session_not_found").await;
+}
+
+#[tokio::test]
+async fn a_new_login_in_the_same_browser_ends_the_session_its_cookie_named() {
+    let app = spawn_app().await;
+    let email = crate::helpers::unique_email();
+    let body = json!({ "email": email, "password": PASSWORD });
+    let registered = app.post_json(&app.client, paths::REGISTER, &body).await;
+    let first = refresh_token_of(&registered).expect("a refresh cookie");
+    let first_access: TokenResponse = registered.json().await.expect("tokens");
+
+    let wrong = app.login_with(&app.client, &email, "not the password at all").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let list = app.plain.get(app.url(paths::SESSIONS)).bearer_auth(&first_access.access_token).send().await;
+    assert_eq!(list.expect("sent").status(), StatusCode::OK, "a failed login ends nothing");
+
+    let again: TokenResponse =
+        app.login_with(&app.client, &email, PASSWORD).await.json().await.expect("tokens");
+    assert_error(app.refresh_presenting(&first).await, StatusCode::UNAUTHORIZED, "invalid_refresh_token")
+        .await;
+    let list = app.plain.get(app.url(paths::SESSIONS)).bearer_auth(&again.access_token).send().await;
+    let list: Vec<serde_json::Value> = list.expect("sent").json().await.expect("sessions");
+    assert_eq!(list.len(), 1, "one browser, one session: {list:?}");
+
+    // Registering another account in this browser ends this one's session too.
+    let second = refresh_token_of(&app.login_with(&app.client, &email, PASSWORD).await).expect("cookie");
+    assert_eq!(app.register_with(&app.client, &crate::helpers::unique_email()).await, StatusCode::CREATED);
+    assert_eq!(app.refresh_presenting(&second).await.status(), StatusCode::UNAUTHORIZED);
+    let events = app.plain.get(app.url(paths::EVENTS)).bearer_auth(&again.access_token).send().await;
+    assert_eq!(
+        events.expect("sent").status(),
+        StatusCode::UNAUTHORIZED,
+        "that token's session ended at the login"
+    );
 }

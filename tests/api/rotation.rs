@@ -5,13 +5,13 @@ use tokenpair::api::TokenResponse;
 
 use crate::helpers::{
     assert_error, refresh_set_cookie, refresh_token_of, spawn_app, spawn_app_with, tally_rotations,
-    unique_email, PASSWORD,
+    unique_email,
 };
 
 #[tokio::test]
 async fn the_parent_inside_the_grace_window_gets_the_same_current_child_and_nobody_is_logged_out() {
     let app = spawn_app().await;
-    let registered = app.register(&unique_email(), PASSWORD).await;
+    let registered = app.register_elsewhere(&unique_email()).await;
     let parent = refresh_token_of(&registered).expect("cookie");
     let rotated = app.refresh_presenting(&parent).await;
     let child = refresh_token_of(&rotated).expect("child");
@@ -36,7 +36,7 @@ async fn the_parent_inside_the_grace_window_gets_the_same_current_child_and_nobo
 #[tokio::test]
 async fn a_token_replayed_after_the_grace_window_revokes_the_session_and_the_newest_token_is_refused() {
     let app = spawn_app_with(&[("REFRESH_REUSE_GRACE", "1")]).await;
-    let registered = app.register(&unique_email(), PASSWORD).await;
+    let registered = app.register_elsewhere(&unique_email()).await;
     let stolen = refresh_token_of(&registered).expect("cookie");
     let newest = refresh_token_of(&app.refresh_presenting(&stolen).await).expect("child");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -52,7 +52,7 @@ async fn a_token_replayed_after_the_grace_window_revokes_the_session_and_the_new
 #[tokio::test]
 async fn a_grandparent_is_reuse_even_inside_the_grace_window() {
     let app = spawn_app().await;
-    let registered = app.register(&unique_email(), PASSWORD).await;
+    let registered = app.register_elsewhere(&unique_email()).await;
     let first = refresh_token_of(&registered).expect("cookie");
     let second = refresh_token_of(&app.refresh_presenting(&first).await).expect("second");
     let third = refresh_token_of(&app.refresh_presenting(&second).await).expect("third");
@@ -66,7 +66,7 @@ async fn a_grandparent_is_reuse_even_inside_the_grace_window() {
 #[tokio::test]
 async fn a_benign_race_never_clears_the_cookie() {
     let app = spawn_app().await;
-    let registered = app.register(&unique_email(), PASSWORD).await;
+    let registered = app.register_elsewhere(&unique_email()).await;
     let token = refresh_token_of(&registered).expect("cookie");
 
     let answers = futures::future::join_all((0..10).map(|_| app.refresh_presenting(&token))).await;
@@ -86,7 +86,7 @@ async fn concurrent_refreshes_of_one_token_issue_exactly_one_child_and_revoke_no
     let app = spawn_app().await;
     let mut current = Vec::new();
     for _ in 0..SESSIONS {
-        current.push(refresh_token_of(&app.register(&unique_email(), PASSWORD).await).expect("cookie"));
+        current.push(refresh_token_of(&app.register_elsewhere(&unique_email()).await).expect("cookie"));
     }
     let (mut double_issued, mut errors) = (0, 0);
     for _ in 0..ROUNDS {
@@ -107,7 +107,7 @@ async fn concurrent_refreshes_of_one_token_issue_exactly_one_child_and_revoke_no
 #[tokio::test]
 async fn the_session_chain_shows_each_token_its_parent_and_every_decision() {
     let app = spawn_app().await;
-    let registered = app.register(&unique_email(), PASSWORD).await;
+    let registered = app.register_elsewhere(&unique_email()).await;
     let first = refresh_token_of(&registered).expect("cookie");
     let second = app.refresh_presenting(&first).await;
     let second_token = refresh_token_of(&second).expect("second");

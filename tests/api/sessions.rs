@@ -70,7 +70,8 @@ async fn revoking_a_session_logs_that_device_out_at_its_next_refresh_only() {
 async fn nobody_can_revoke_another_users_session() {
     let app = spawn_app().await;
     let (_, victim) = app.registered_user().await;
-    let (_, attacker) = app.registered_user().await;
+    let attacker: TokenResponse =
+        app.register_elsewhere(&crate::helpers::unique_email()).await.json().await.expect("tokens");
     let url = app.url(&format!("{}/{}", paths::SESSIONS, sid(&victim.access_token)));
 
     let response = app.client.delete(&url).bearer_auth(&attacker.access_token).send().await.expect("sent");
