@@ -232,6 +232,11 @@ impl Passwords {
         answered.await.map_err(Error::internal)?
     }
 
+    /// How many hashes are queued or running now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     /// How many hashing jobs were skipped because their request had gone.
     pub fn abandoned(&self) -> u64 {
         self.abandoned.load(Ordering::Relaxed)

@@ -191,12 +191,19 @@ async fn a_full_hashing_queue_answers_503() {
 
 #[tokio::test]
 async fn a_hash_whose_client_has_gone_is_dropped_before_it_runs() {
+    const AHEAD: usize = 48;
     let app = spawn_app_with(&[("PASSWORD_HASH_QUEUE", "64")]).await;
     let body = json!({ "email": "nobody@example.com", "password": "whatever it is" });
-    let ahead = (0..12).map(|_| app.login_with(&app.plain, "nobody@example.com", "whatever it is"));
-    let impatient = Client::builder().timeout(Duration::from_millis(40)).build().expect("client");
+    let ahead = (0..AHEAD).map(|_| app.login_with(&app.plain, "nobody@example.com", "whatever it is"));
+    // It joins a queue of about 40 hashes (half a second of work or more) and gives up after
+    // 200 ms: long enough to have been queued, too short to have had its turn.
+    let impatient = Client::builder().timeout(Duration::from_millis(200)).build().expect("client");
     let gone = async {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while app.state.passwords.waiting() < AHEAD - 8 {
+            assert!(std::time::Instant::now() < deadline, "the logins ahead never queued");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         impatient.post(app.url(paths::LOGIN)).json(&body).send().await
     };
 
