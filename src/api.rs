@@ -40,7 +40,7 @@ pub const EMAIL_MAX_BYTES: usize = 254;
 /// A cookie that only says "this browser may have a session" (no secret in it), so the app
 /// skips the refresh call for visitors who never logged in. Set and cleared with the refresh
 /// cookie.
-pub const LOGGED_IN_HINT_COOKIE: &str = "tokenpair-logged-in";
+pub const LOGGED_IN_HINT_COOKIE: &str = "__Host-tokenpair-logged-in";
 
 /// The header the browser app adds to refresh and logout; see `auth/guard.rs` for why.
 pub const CSRF_HEADER: &str = "x-requested-with";
@@ -160,10 +160,13 @@ pub enum EventKind {
     Logout,
     SessionRevoked,
     PasswordChanged,
+    /// A request carried the refresh cookie more than once (one may be planted by a sibling
+    /// subdomain); it was refused.
+    AmbiguousCookie,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Registered,
         Self::Login,
         Self::LoginFailed,
@@ -174,6 +177,7 @@ impl EventKind {
         Self::Logout,
         Self::SessionRevoked,
         Self::PasswordChanged,
+        Self::AmbiguousCookie,
     ];
 
     /// The name stored in the database and sent on the wire.
@@ -189,6 +193,7 @@ impl EventKind {
             Self::Logout => "logout",
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
+            Self::AmbiguousCookie => "ambiguous_cookie",
         }
     }
 

@@ -37,6 +37,12 @@ pub enum Error {
     /// design article asks for). The cookie is left alone: it may be another tab's.
     #[error("the access token and the refresh token do not belong to the same session")]
     TokenPairMismatch,
+    /// 400: the request carried the refresh cookie more than once, so which session it speaks
+    /// for is a guess; refused, and recorded for each account a copy names.
+    #[error(
+        "the request carries the refresh cookie more than once; clear this site's cookies and log in again"
+    )]
+    AmbiguousCookie,
     /// 403: changing the password needs the current one.
     #[error("the current password is not correct")]
     WrongCurrentPassword,
@@ -86,6 +92,7 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AmbiguousCookie => StatusCode::BAD_REQUEST,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::InvalidCredentials
             | Self::InvalidAccessToken
@@ -108,6 +115,7 @@ impl Error {
     fn code(&self) -> &'static str {
         match self {
             Self::Validation { .. } => "validation_failed",
+            Self::AmbiguousCookie => "ambiguous_cookie",
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidAccessToken => "invalid_token",

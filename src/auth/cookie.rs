@@ -5,6 +5,7 @@
 //! it forces `Path=/`: the cookie would then ride along on every request to the site instead of
 //! only the refresh and logout endpoints under `/api/auth`.
 
+use axum::http::{header, HeaderMap};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use time::{Duration, OffsetDateTime};
 
@@ -15,6 +16,28 @@ pub const PATH: &str = "/api/auth";
 /// The device cookie (`device.rs`): sent only to the login endpoint.
 pub const DEVICE_NAME: &str = "__Secure-tokenpair-device";
 pub const DEVICE_PATH: &str = crate::api::paths::LOGIN;
+
+/// The refresh cookie a request carries, read from every `Cookie` header. More than one copy is
+/// `Err` with every copy: a sibling subdomain can plant a second one with `Domain=`, the
+/// browser then sends both, and whichever a server read would be a guess an attacker can steer
+/// (logging the victim into the attacker's account). The `__Host-` prefix would stop the
+/// planting, but it forces `Path=/` (above); so the deployment must not give untrusted parties
+/// a sibling subdomain, and a request with two copies is refused.
+pub fn presented(headers: &HeaderMap) -> Result<Option<String>, Vec<String>> {
+    let mut copies: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == NAME)
+        .map(|cookie| cookie.value().to_owned())
+        .collect();
+    match copies.len() {
+        0 | 1 => Ok(copies.pop()),
+        _ => Err(copies),
+    }
+}
 
 /// The cookie carrying `token`, kept by the browser for `max_age_secs`.
 pub fn refresh(token: String, max_age_secs: i64) -> Cookie<'static> {

@@ -265,6 +265,27 @@ async fn end_session(
     Ok(())
 }
 
+/// A request that carried the refresh cookie more than once: refused, and recorded for each
+/// account whose sound token was among the copies.
+pub async fn refuse_ambiguous_cookie(
+    db: &Pool,
+    tokens: &Tokens,
+    copies: &[String],
+    client: &Client,
+) -> Error {
+    let mut named: Vec<RefreshClaims> =
+        copies.iter().filter_map(|copy| tokens.verify_refresh(copy).ok()).collect();
+    named.dedup_by(|a, b| a.sid == b.sid);
+    for claims in &named {
+        let event = client.event(&claims.sub, Some(&claims.sid), EventKind::AmbiguousCookie);
+        if let Err(err) = db::events::record(db, event).await {
+            return err.into();
+        }
+    }
+    tracing::warn!(copies = copies.len(), sound = named.len(), "refresh cookie sent more than once; refused");
+    Error::AmbiguousCookie
+}
+
 async fn start_session(
     db: &Pool,
     tokens: &Tokens,

@@ -25,10 +25,11 @@ use crate::state::AppState;
 pub async fn register(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    headers: HeaderMap,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
-    let replaced = jar.get(cookie::NAME).map(|c| c.value().to_owned());
+    let replaced = presented_refresh(&state, &headers, &client).await?;
     let issued =
         flow::register(&state.db, &state.tokens, &state.passwords, credentials, client.clone()).await?;
     flow::end_replaced_session(&state.db, &state.tokens, replaced.as_deref(), &client).await?;
@@ -48,11 +49,12 @@ params(("__Secure-tokenpair-device" = Option<String>, Cookie,
 pub async fn login(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    headers: HeaderMap,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
     let device = jar.get(cookie::DEVICE_NAME).map(|c| c.value().to_owned());
-    let replaced = jar.get(cookie::NAME).map(|c| c.value().to_owned());
+    let replaced = presented_refresh(&state, &headers, &client).await?;
     let (db, tokens, passwords, limits) = (&state.db, &state.tokens, &state.passwords, &state.limits);
     let issued =
         flow::login(db, tokens, passwords, limits, credentials, device.as_deref(), client.clone()).await?;
@@ -72,6 +74,7 @@ pub async fn login(
     responses(
         (status = 200, description = "Both tokens rotated; sets the new refresh cookie",
             body = TokenResponse, headers(("Set-Cookie" = String))),
+        (status = 400, description = "ambiguous_cookie: the refresh cookie was sent more than once", body = ErrorBody),
         (status = 401, description = "invalid_refresh_token (both cookies cleared) or token_pair_mismatch", body = ErrorBody),
         CrossSite, RateLimited, Unavailable,
     ))]
@@ -81,7 +84,10 @@ pub async fn refresh(
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
-    let presented = jar.get(cookie::NAME).map(|c| c.value().to_owned());
+    let presented = match presented_refresh(&state, &headers, &client).await {
+        Ok(presented) => presented,
+        Err(refused) => return refused.into_response(),
+    };
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -106,19 +112,33 @@ pub async fn refresh(
     ),
     responses(
         (status = 204, description = "Session revoked (if any), cookies and site data cleared", headers(("Set-Cookie" = String))),
+        (status = 400, description = "ambiguous_cookie: the refresh cookie was sent more than once", body = ErrorBody),
         CrossSite, Unavailable,
     ))]
 pub async fn logout(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response> {
-    let presented = jar.get(cookie::NAME).map(|c| c.value().to_owned());
+    let presented = presented_refresh(&state, &headers, &client).await?;
     flow::logout(&state.db, &state.tokens, presented.as_deref(), &client).await?;
     let clear_site_data =
         [(HeaderName::from_static("clear-site-data"), HeaderValue::from_static(r#""cache", "storage""#))];
     let jar = jar.add(cookie::removal()).add(cookie::hint_removal());
     Ok((StatusCode::NO_CONTENT, clear_site_data, jar).into_response())
+}
+
+/// The refresh cookie the request carries; `400 ambiguous_cookie` if it carries more than one.
+async fn presented_refresh(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &crate::auth::Client,
+) -> Result<Option<String>> {
+    match cookie::presented(headers) {
+        Ok(presented) => Ok(presented),
+        Err(copies) => Err(flow::refuse_ambiguous_cookie(&state.db, &state.tokens, &copies, client).await),
+    }
 }
 
 /// The access token in the body, the refresh token in the cookie (and a new device cookie

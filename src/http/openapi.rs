@@ -41,7 +41,8 @@ pub enum RequestedWith {
 #[allow(dead_code, reason = "a type for the document only, never built")]
 #[derive(IntoResponses)]
 pub enum BodyRefused {
-    /// malformed_json: the body is not JSON.
+    /// malformed_json: the body is not JSON; or ambiguous_cookie: the refresh cookie was sent
+    /// more than once.
     #[response(status = 400)]
     Malformed(ErrorBody),
     /// payload_too_large: the body is over 16 KB.

@@ -1,6 +1,10 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{refresh_set_cookie, spawn_app, spawn_app_with, unique_email, PASSWORD};
+use tokenpair::api::paths;
+
+use crate::helpers::{
+    assert_error, refresh_set_cookie, spawn_app, spawn_app_with, unique_email, COOKIE_NAME, PASSWORD,
+};
 
 fn attributes(set_cookie: &str) -> Vec<String> {
     set_cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect()
@@ -79,5 +83,32 @@ async fn a_refused_refresh_clears_the_logged_in_hint_as_well_as_the_refresh_cook
         .collect();
     let removes = |name: &str| removals.iter().any(|cookie| cookie.starts_with(&format!("{name}=")));
     assert!(removes("__Secure-tokenpair-refresh"), "the refresh cookie is removed: {removals:?}");
-    assert!(removes("tokenpair-logged-in"), "the hint is removed too: {removals:?}");
+    assert!(removes("__Host-tokenpair-logged-in"), "the hint is removed too: {removals:?}");
+}
+
+/// A sibling subdomain can plant a second refresh cookie with `Domain=`; the browser then sends
+/// both. Whichever the server read would be a guess an attacker can steer.
+#[tokio::test]
+async fn a_refresh_cookie_sent_twice_is_refused_as_ambiguous_and_recorded() {
+    let app = spawn_app().await;
+    let (_, victim) = app.registered_user().await;
+    let victims = crate::helpers::refresh_token_of(&app.refresh_with(&app.client).await).expect("cookie");
+    let planted =
+        crate::helpers::refresh_token_of(&app.register_elsewhere(&unique_email()).await).expect("cookie");
+    let one_header = format!("{COOKIE_NAME}={planted}; {COOKIE_NAME}={victims}");
+
+    let refresh = app.refresh_request(&app.plain).header(reqwest::header::COOKIE, &one_header).send().await;
+    assert_error(refresh.expect("sent"), StatusCode::BAD_REQUEST, "ambiguous_cookie").await;
+    let two_headers = app
+        .plain
+        .post(app.url(paths::LOGIN))
+        .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={planted}"))
+        .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={victims}"))
+        .json(&serde_json::json!({ "email": "someone@example.com", "password": PASSWORD }));
+    assert_error(two_headers.send().await.expect("sent"), StatusCode::BAD_REQUEST, "ambiguous_cookie").await;
+
+    let events = app.plain.get(app.url(paths::EVENTS)).bearer_auth(&victim.access_token).send().await;
+    let events: Vec<serde_json::Value> = events.expect("sent").json().await.expect("events");
+    assert!(events.iter().any(|e| e["kind"] == "ambiguous_cookie"), "recorded for the victim: {events:?}");
+    assert_eq!(app.refresh_presenting(&victims).await.status(), StatusCode::OK, "one copy still works");
 }
