@@ -105,6 +105,10 @@ pub struct RateLimit {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tokenpair.db";
 const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 
+/// The longest `REFRESH_REUSE_GRACE` allowed: a lost response is retried within seconds, and a
+/// stolen token replayed inside the grace is answered instead of caught.
+const MAX_REUSE_GRACE: Duration = Duration::from_secs(60);
+
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {problem}")]
 pub struct ConfigError {
@@ -171,6 +175,10 @@ impl Config {
         }
         if self.refresh_token_ttl <= self.access_token_ttl {
             return refuse("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL".into());
+        }
+        if self.refresh_reuse_grace > MAX_REUSE_GRACE {
+            // Longer, and a stolen token replayed within it is answered instead of caught.
+            return refuse("REFRESH_REUSE_GRACE", "must be at most 60 s".into());
         }
         Ok(self)
     }
@@ -330,6 +338,8 @@ mod tests {
         assert!(config(&[("ACCESS_TOKEN_TTL", "soon")]).is_err());
         assert!(config(&[("ACCESS_TOKEN_TTL", "0")]).is_err());
         assert!(config(&[("ACCESS_TOKEN_TTL", "1h"), ("REFRESH_TOKEN_TTL", "30m")]).is_err());
+        assert!(config(&[("REFRESH_REUSE_GRACE", "61s")]).is_err(), "the grace is capped at 60 s");
+        assert!(config(&[("REFRESH_REUSE_GRACE", "60s")]).is_ok());
         assert!(config(&[("LOGIN_RATE_LIMIT", "0/1m")]).is_err());
         assert!(config(&[("LOGIN_RATE_LIMIT", "ten")]).is_err());
         assert!(config(&[("SESSION_MAX_LIFETIME", "forever")]).is_err());

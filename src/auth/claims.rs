@@ -4,7 +4,35 @@
 use serde::{Deserialize, Serialize};
 
 pub const ISSUER: &str = "tokenpair";
+/// The audience of access tokens: the API.
 pub const AUDIENCE: &str = "tokenpair";
+/// Refresh and device tokens name their own audience (the refresh endpoint, the login's
+/// failure budget), so that no kind of token can pass for another, even with its `typ` changed.
+pub const REFRESH_AUDIENCE: &str = "tokenpair-refresh";
+pub const DEVICE_AUDIENCE: &str = "tokenpair-device";
+
+/// When a token was issued and when it expires, whatever its kind: checked against the kind's
+/// lifetime after its signature (`tokens.rs`).
+pub trait Lifetime {
+    fn issued_at(&self) -> i64;
+    fn expires_at(&self) -> i64;
+}
+
+macro_rules! lifetime_from_iat_and_exp {
+    ($($claims:ty),*) => {$(
+        impl Lifetime for $claims {
+            fn issued_at(&self) -> i64 {
+                self.iat
+            }
+
+            fn expires_at(&self) -> i64 {
+                self.exp
+            }
+        }
+    )*};
+}
+
+lifetime_from_iat_and_exp!(AccessClaims, RefreshClaims, DeviceClaims);
 
 /// What an access token says. `email` lets `/api/me` answer without the database.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -42,7 +70,7 @@ impl RefreshClaims {
             nbf: issued_at,
             exp: expires_at,
             iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
+            aud: REFRESH_AUDIENCE.into(),
             jti: jti.into(),
         }
     }

@@ -24,7 +24,7 @@ use super::limits::LoginBudget;
 use super::tokens::{Signed, Tokens};
 
 /// How long a browser stays known after its last successful login.
-pub const LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+pub const LIFETIME: Duration = super::tokens::DEVICE_LIFETIME;
 
 /// Whose budget a login for `email` draws on, given the browser's device cookie and the id of
 /// the account `email` names (if it has one).

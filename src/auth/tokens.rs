@@ -9,7 +9,9 @@ use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation}
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use super::claims::{AccessClaims, DeviceClaims, RefreshClaims, AUDIENCE, ISSUER};
+pub use super::claims::{
+    AccessClaims, DeviceClaims, Lifetime, RefreshClaims, AUDIENCE, DEVICE_AUDIENCE, ISSUER, REFRESH_AUDIENCE,
+};
 use super::keys::{KeyError, Keys};
 use super::verified::{Lookup, VerifiedTokens};
 use crate::config::Config;
@@ -46,7 +48,18 @@ pub enum Rejected {
     UnknownKey,
     #[error("{0}")]
     Invalid(jsonwebtoken::errors::Error),
+    /// RFC 7515 §4.1.11: a recipient must refuse extensions it does not understand, and we
+    /// understand none.
+    #[error("crit header: an extension this server does not implement")]
+    Critical,
+    #[error("issued {0} s in the future")]
+    IssuedInTheFuture(i64),
+    #[error("lives {0} s, longer than its kind may")]
+    LivesTooLong(i64),
 }
+
+/// How long a device cookie's token lives (`device.rs`).
+pub const DEVICE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 pub struct Tokens {
     pub keys: Keys,
@@ -54,6 +67,9 @@ pub struct Tokens {
     validation: Validation,
     /// The same checks without `exp`: for the expired access token a refresh may carry.
     validation_ignoring_expiry: Validation,
+    /// The same checks for the audiences of refresh and device tokens.
+    refresh_validation: Validation,
+    device_validation: Validation,
     pub access_ttl: Duration,
     /// How far each refresh slides a session's expiry.
     pub refresh_ttl: Duration,
@@ -74,11 +90,20 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         let mut validation_ignoring_expiry = validation.clone();
         validation_ignoring_expiry.validate_exp = false;
+        let for_audience = |audience: &str| {
+            let mut other = validation.clone();
+            other.set_audience(&[audience]);
+            other
+        };
+        let (refresh_validation, device_validation) =
+            (for_audience(REFRESH_AUDIENCE), for_audience(DEVICE_AUDIENCE));
         Self {
             keys,
             verified: VerifiedTokens::new(config.verified_token_cache, LEEWAY_SECS as i64),
             validation,
             validation_ignoring_expiry,
+            refresh_validation,
+            device_validation,
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
             session_max_lifetime: config.session_max_lifetime,
@@ -138,7 +163,7 @@ impl Tokens {
             Lookup::Miss(key) => Some(key),
             Lookup::Off => None,
         };
-        let claims = Arc::new(self.verify(token, ACCESS_TYP)?);
+        let claims = Arc::new(self.verify(token, ACCESS_TYP, self.access_ttl)?);
         if let Some(key) = remember {
             self.verified.insert(key, Arc::clone(&claims));
         }
@@ -169,24 +194,24 @@ impl Tokens {
             nbf: now,
             exp,
             iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
+            aud: DEVICE_AUDIENCE.into(),
             jti: jti.clone(),
         };
         Ok(Signed { token: self.sign(DEVICE_TYP, &claims)?, jti, expires_at: exp })
     }
 
     pub fn verify_device(&self, token: &str) -> Result<DeviceClaims, Rejected> {
-        self.verify(token, DEVICE_TYP)
+        self.verify_with(token, DEVICE_TYP, &self.device_validation, DEVICE_LIFETIME)
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, Rejected> {
-        self.verify(token, REFRESH_TYP)
+        self.verify_with(token, REFRESH_TYP, &self.refresh_validation, self.refresh_ttl)
     }
 
     /// Verifies an access token's signature and claims but accepts it expired: a refresh
     /// request may carry the token it replaces, to prove the two belong together.
     pub fn verify_access_ignoring_expiry(&self, token: &str) -> Result<AccessClaims, Rejected> {
-        self.verify_with(token, ACCESS_TYP, &self.validation_ignoring_expiry)
+        self.verify_with(token, ACCESS_TYP, &self.validation_ignoring_expiry, self.access_ttl)
     }
 
     fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String, jsonwebtoken::errors::Error> {
@@ -200,15 +225,22 @@ impl Tokens {
         encode(&header, claims, key)
     }
 
-    fn verify<C: DeserializeOwned>(&self, token: &str, typ: &'static str) -> Result<C, Rejected> {
-        self.verify_with(token, typ, &self.validation)
+    fn verify<C: DeserializeOwned + Lifetime>(
+        &self,
+        token: &str,
+        typ: &'static str,
+        longest: Duration,
+    ) -> Result<C, Rejected> {
+        self.verify_with(token, typ, &self.validation, longest)
     }
 
-    fn verify_with<C: DeserializeOwned>(
+    /// Every check of a token of kind `typ`, which lives at most `longest`.
+    fn verify_with<C: DeserializeOwned + Lifetime>(
         &self,
         token: &str,
         typ: &'static str,
         validation: &Validation,
+        longest: Duration,
     ) -> Result<C, Rejected> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Rejected::TooLong);
@@ -221,6 +253,31 @@ impl Tokens {
         }
         let ring = self.keys.ring();
         let key = header.kid.as_deref().and_then(|kid| ring.verifier(kid)).ok_or(Rejected::UnknownKey)?;
-        decode::<C>(token, key, validation).map(|data| data.claims).map_err(Rejected::Invalid)
+        if names_critical_extensions(token) {
+            return Err(Rejected::Critical);
+        }
+        let claims =
+            decode::<C>(token, key, validation).map(|data| data.claims).map_err(Rejected::Invalid)?;
+        let ahead = claims.issued_at() - super::unix_now();
+        if ahead > LEEWAY_SECS as i64 {
+            return Err(Rejected::IssuedInTheFuture(ahead));
+        }
+        let lives = claims.expires_at() - claims.issued_at();
+        if lives > (longest.as_secs() + LEEWAY_SECS) as i64 {
+            return Err(Rejected::LivesTooLong(lives));
+        }
+        Ok(claims)
     }
+}
+
+/// Whether the token's header has a `crit` member (jsonwebtoken's `Header` drops it unread).
+fn names_critical_extensions(token: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        crit: Option<serde::de::IgnoredAny>,
+    }
+    use base64::Engine;
+    let header = token.split('.').next().unwrap_or_default();
+    let Ok(json) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else { return true };
+    serde_json::from_slice::<Probe>(&json).map_or(true, |probe| probe.crit.is_some())
 }

@@ -160,6 +160,14 @@ impl Forge {
             }),
             ("the other kind of token", other_kind.to_owned()),
             (
+                "the other kind's claims re-typed as this kind, signed by our key",
+                self.sign(&self.header(), &claims_of(other_kind)),
+            ),
+            ("crit header naming an extension", self.with_header("crit", json!(["exp"]))),
+            ("crit header, empty", self.with_header("crit", json!([]))),
+            ("issued an hour in the future", self.with_claim("iat", json!(now + 3600))),
+            ("lives a year", self.with_claim("exp", json!(now + 365 * 24 * 3600))),
+            (
                 "duplicate sub claim",
                 self.raw(&self.header().to_string(), &duplicate_claim(&self.claims, "sub")),
             ),
