@@ -97,6 +97,10 @@ async fn apply_retention(state: &AppState) {
 pub fn router(state: AppState) -> Router {
     use crate::http::middleware::{allowed_host, deadline};
     let (api, _) = crate::http::api(&state);
+    // Behind HTTPS, browsers are told to come back only over HTTPS for a year (the deployment
+    // may add includeSubDomains and preload at its proxy; we cannot know its other hosts).
+    let https = state.config.app_origins.iter().any(|origin| origin.starts_with("https://"));
+    let hsts = https.then(|| default_header(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
     Router::new()
         .merge(api)
         .merge(crate::http::pages::routes(&state))
@@ -111,6 +115,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn_with_state(state.clone(), deadline))
                 .layer(default_header(header::REFERRER_POLICY, "no-referrer"))
                 .layer(default_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                // No other site's window keeps a handle on ours, and no other site may load
+                // what we answer (a script tag reading a JSON answer, a page in its process).
+                .layer(default_header(CROSS_ORIGIN_OPENER_POLICY, "same-origin"))
+                .layer(default_header(CROSS_ORIGIN_RESOURCE_POLICY, "same-origin"))
+                .option_layer(hsts)
                 .layer(default_header(
                     header::CONTENT_SECURITY_POLICY,
                     "default-src 'none'; frame-ancestors 'none'",
@@ -118,6 +127,11 @@ pub fn router(state: AppState) -> Router {
         )
         .with_state(state)
 }
+
+const CROSS_ORIGIN_OPENER_POLICY: header::HeaderName =
+    header::HeaderName::from_static("cross-origin-opener-policy");
+const CROSS_ORIGIN_RESOURCE_POLICY: header::HeaderName =
+    header::HeaderName::from_static("cross-origin-resource-policy");
 
 fn default_header(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))

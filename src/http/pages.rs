@@ -19,9 +19,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(page))
 }
 
-/// The HTML shell, rendered with this response's Content-Security-Policy.
+/// The HTML shell, rendered with this response's Content-Security-Policy, and never stored:
+/// a page shows account data once the app has fetched it, and a page kept for the back button
+/// (the back/forward cache) would show it again after a logout.
 fn page(options: LeptosOptions) -> impl IntoView {
     content_security_policy();
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     shell(options)
 }
 

@@ -44,3 +44,29 @@ async fn every_response_gets_nosniff_and_no_referrer_and_api_answers_are_not_cac
         }
     }
 }
+
+#[tokio::test]
+async fn every_response_isolates_its_window_and_pages_are_never_stored() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/account", "/sessions", "/api/me", "/.well-known/jwks.json"] {
+        let response = app.client.get(app.url(path)).send().await.expect("sent");
+        let header =
+            |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("cross-origin-opener-policy").as_deref(), Some("same-origin"), "{path}");
+        assert_eq!(header("cross-origin-resource-policy").as_deref(), Some("same-origin"), "{path}");
+        if path != "/.well-known/jwks.json" {
+            // (The public key set may be cached briefly: it holds no one's data.)
+            assert_eq!(header("cache-control").as_deref(), Some("no-store"), "{path}");
+        }
+        assert_eq!(header("strict-transport-security"), None, "plain http: no HSTS ({path})");
+    }
+}
+
+#[tokio::test]
+async fn an_https_origin_gets_strict_transport_security() {
+    let app = crate::helpers::spawn_app_with(&[("APP_ORIGIN", "https://auth.example.com")]).await;
+    let response =
+        app.plain.get(app.url("/login")).header("host", "auth.example.com").send().await.expect("sent");
+    let hsts = response.headers().get("strict-transport-security").and_then(|v| v.to_str().ok());
+    assert_eq!(hsts, Some("max-age=31536000"));
+}
