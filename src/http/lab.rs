@@ -102,9 +102,14 @@ pub async fn forge(
 
 /// `GET /lab/attacker`: a page for the cross-site demo, opened on the app's *other* loopback
 /// host name (localhost vs 127.0.0.1), which is another site to the browser.
+/// The other site's page. It reports to the lab page that opened it (`window.opener`), so it
+/// opts out of the opener isolation every other response has, as an ordinary site would.
 pub async fn attacker_page() -> impl IntoResponse {
     (
-        [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; script-src 'self'; connect-src *")],
+        [
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; script-src 'self'; connect-src *"),
+            (header::HeaderName::from_static("cross-origin-opener-policy"), "unsafe-none"),
+        ],
         axum::response::Html(ATTACKER_HTML),
     )
 }

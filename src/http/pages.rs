@@ -26,6 +26,13 @@ fn page(options: LeptosOptions) -> impl IntoView {
     content_security_policy();
     if let Some(response) = use_context::<ResponseOptions>() {
         response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // The lab opens a page on another site and hears back from it through `window.opener`;
+        // every other page cuts that link (`Cross-Origin-Opener-Policy: same-origin`, server.rs).
+        if use_context::<axum::http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/lab") {
+            let allow_popups = HeaderValue::from_static("same-origin-allow-popups");
+            response
+                .insert_header(header::HeaderName::from_static("cross-origin-opener-policy"), allow_popups);
+        }
     }
     shell(options)
 }

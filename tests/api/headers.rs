@@ -70,3 +70,19 @@ async fn an_https_origin_gets_strict_transport_security() {
     let hsts = response.headers().get("strict-transport-security").and_then(|v| v.to_str().ok());
     assert_eq!(hsts, Some("max-age=31536000"));
 }
+
+/// The lab's cross-site demo hears back from the page it opened through `window.opener`: only
+/// there is the opener link kept.
+#[tokio::test]
+async fn only_the_lab_page_keeps_the_link_to_the_page_it_opens() {
+    let app = crate::helpers::spawn_app_with(&[("TOKENPAIR_LAB", "1")]).await;
+    let coop = |response: &reqwest::Response| {
+        response.headers().get("cross-origin-opener-policy").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    };
+    let lab = app.client.get(app.url("/lab")).send().await.expect("sent");
+    assert_eq!(coop(&lab).as_deref(), Some("same-origin-allow-popups"));
+    let other_site = app.client.get(app.url("/lab/attacker")).send().await.expect("sent");
+    assert_eq!(coop(&other_site).as_deref(), Some("unsafe-none"));
+    let login = app.client.get(app.url("/login")).send().await.expect("sent");
+    assert_eq!(coop(&login).as_deref(), Some("same-origin"));
+}
