@@ -115,9 +115,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn_with_state(state.clone(), deadline))
                 .layer(default_header(header::REFERRER_POLICY, "no-referrer"))
                 .layer(default_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                // No other site's window keeps a handle on ours, and no other site may load
-                // what we answer (a script tag reading a JSON answer, a page in its process).
-                .layer(default_header(CROSS_ORIGIN_OPENER_POLICY, "same-origin"))
+                // No other site's window keeps a handle on ours (a window we open ourselves may
+                // keep its link to us: the lab's cross-site demo hears back through it, as a
+                // sign-in popup of a social platform would), and no other site may load what we
+                // answer (a script tag reading a JSON answer, a page in its process).
+                .layer(default_header(CROSS_ORIGIN_OPENER_POLICY, "same-origin-allow-popups"))
                 .layer(default_header(CROSS_ORIGIN_RESOURCE_POLICY, "same-origin"))
                 .option_layer(hsts)
                 .layer(default_header(
