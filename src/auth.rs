@@ -13,9 +13,10 @@
 //!
 //! Nothing here knows the HTTP layer or the application state: each function takes the parts
 //! it uses (`&Pool`, `&Tokens`, `&Passwords`, `&Limits`), and `http/` hands them over.
-//! 5. Logout revokes the session row; the refresh token then stops working at once, while an
-//!    access token already issued lives out its short lifetime. `account` lists and revokes
-//!    sessions and changes the password.
+//! 5. Logout revokes the session row; the refresh token then stops working at once, and so
+//!    does every access token of the session on every instance: `revoked` keeps what was
+//!    revoked in memory for one access lifetime, and the headless check consults it. `account`
+//!    lists and revokes sessions and changes the password.
 
 use crate::api::EventKind;
 use crate::db::events::NewEvent;
@@ -29,6 +30,7 @@ pub mod guard;
 pub mod keys;
 pub mod limits;
 pub mod password;
+pub mod revoked;
 pub mod rotation;
 pub mod tokens;
 pub mod verified;

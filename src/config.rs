@@ -11,6 +11,10 @@ use ipnet::IpNet;
 pub struct Config {
     /// `DATABASE_URL`: where users, sessions and signing keys live.
     pub database_url: String,
+    /// `DATABASE_LISTEN_URL`: where, on PostgreSQL, the revocation listener connects (LISTEN
+    /// holds a session, so behind a pooler in transaction mode such as PgBouncer's, point it
+    /// at PostgreSQL itself). Defaults to `DATABASE_URL`.
+    pub database_listen_url: String,
     /// `ACCESS_TOKEN_TTL`: how long an access token is accepted.
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL`: how long a session survives without a refresh (sliding).
@@ -60,6 +64,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("database_url", &without_password(&self.database_url))
+            .field("database_listen_url", &without_password(&self.database_listen_url))
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("refresh_reuse_grace", &self.refresh_reuse_grace)
@@ -134,6 +139,9 @@ impl Config {
             request_timeout: settings.duration("REQUEST_TIMEOUT", "30s")?,
             max_connections: settings.count("MAX_CONNECTIONS", "10000", 1)?,
             database_url: settings.text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_listen_url: (settings.0)("DATABASE_LISTEN_URL")
+                .filter(|url| !url.is_empty())
+                .unwrap_or_else(|| settings.text("DATABASE_URL", DEFAULT_DATABASE_URL)),
             access_token_ttl: settings.duration("ACCESS_TOKEN_TTL", "15m")?,
             refresh_token_ttl: settings.duration("REFRESH_TOKEN_TTL", "7d")?,
             refresh_reuse_grace: settings.duration("REFRESH_REUSE_GRACE", "10s")?,

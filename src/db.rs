@@ -43,6 +43,7 @@ pub mod events;
 pub mod keys;
 pub mod rate_limits;
 pub mod retention;
+pub mod revocations;
 pub mod sessions;
 mod statement;
 pub mod users;

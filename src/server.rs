@@ -20,7 +20,8 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::retention::{self, Retention};
-use crate::db::{self, DbError};
+use crate::auth::revoked;
+use crate::db::{self, DbError, Engine};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Parts};
 
@@ -38,8 +39,10 @@ pub enum StartupError {
     Passwords(String),
 }
 
-/// Opens and migrates the database, loads (or creates) the signing keys, starts the hashing
-/// threads, and starts the background upkeep (key reloads, forgetting idle rate-limit entries).
+/// Opens and migrates the database, loads (or creates) the signing keys and the revocations of
+/// the last access lifetime, starts the hashing threads, and starts the background work: the
+/// upkeep (key reloads, revocation catch-up, forgetting idle rate-limit entries, retention)
+/// and, on PostgreSQL, the listener that hears other instances' revocations at once.
 pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
     let db = db::connect_and_migrate(&config.database_url).await?;
     let keys = Keys::load_or_create(&db).await?;
@@ -47,16 +50,21 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
         .await
         .map_err(|err| StartupError::Passwords(err.to_string()))?;
     let limits = Limits::new(config, &db);
+    let tokens = Tokens::new(keys, config);
+    revoked::catch_up(&tokens, &db).await.map_err(DbError::Connect)?;
     let state = AppState::new(Parts {
         leptos_options,
         config: config.clone(),
         db,
-        tokens: Tokens::new(keys, config),
+        tokens,
         passwords,
         limits,
         metrics: Arc::new(Metrics::default()),
     });
     tokio::spawn(upkeep(state.clone()));
+    if Engine::of_pool(&state.db) == Engine::Postgres {
+        tokio::spawn(listen_for_revocations(state.clone()));
+    }
     Ok(state)
 }
 
@@ -64,14 +72,18 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
 const RETENTION_EVERY_TICKS: u32 = 40;
 
 /// Reloads the key ring (another instance or `tokenpair keys rotate` may have added a key),
-/// lets go of rate-limit entries that have fully replenished, and now and then deletes what
-/// retention no longer keeps (`db/retention.rs`).
+/// reads the revocations of the window again (what a lost notification missed, or all of them
+/// on SQLite when another process revoked), lets go of rate-limit entries that have fully
+/// replenished, and now and then deletes what retention no longer keeps (`db/retention.rs`).
 async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(RELOAD_INTERVAL);
     for tick in 0_u32.. {
         every.tick().await;
         if let Err(err) = state.tokens.reload_keys(&state.db).await {
             tracing::warn!(error = %err, "could not reload signing keys; keeping the current ones");
+        }
+        if let Err(err) = revoked::catch_up(&state.tokens, &state.db).await {
+            tracing::warn!(error = %err, "could not read revocations; trying again at the next tick");
         }
         if let Err(err) = state.limits.forget_idle().await {
             tracing::warn!(error = %err, "could not forget replenished rate limits");
@@ -82,13 +94,23 @@ async fn upkeep(state: AppState) {
     }
 }
 
+async fn listen_for_revocations(state: AppState) {
+    revoked::follow(&state.tokens, &state.db, &state.config.database_listen_url).await;
+}
+
 async fn apply_retention(state: &AppState) {
-    let retention =
-        Retention { sessions: state.config.session_retention, events: state.config.event_retention };
+    let retention = Retention {
+        sessions: state.config.session_retention,
+        events: state.config.event_retention,
+        revocations: state.tokens.revoked.window(),
+    };
     match retention::run(&state.db, retention, crate::auth::unix_now()).await {
-        Ok(deleted) => {
-            tracing::info!(sessions = deleted.sessions, events = deleted.events, "retention applied")
-        }
+        Ok(deleted) => tracing::info!(
+            sessions = deleted.sessions,
+            events = deleted.events,
+            revocations = deleted.revocations,
+            "retention applied"
+        ),
         Err(err) => tracing::warn!(error = %err, "could not apply retention; trying again later"),
     }
 }

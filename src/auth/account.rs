@@ -3,10 +3,13 @@
 //! Each call is authenticated by the access token (`http/extract.rs`), then acts on the database
 //! in statements that check, each in itself, that the bearer's session is still live: a token
 //! whose session was revoked, whose user was disabled or whose password changed gets 401
-//! `session_revoked` here, although it would still pass a headless check until it expires.
+//! `session_revoked` here, even on an instance that has not heard of the revocation yet. What
+//! these calls revoke goes into this instance's revocation set before they answer
+//! (`revoked.rs`), so the headless check refuses it at once too.
 
 use super::limits::Limits;
 use super::password::{self, Lane, Passwords};
+use super::revoked::{Revocation, RevokedSet};
 use super::tokens::AccessClaims;
 use super::{short, unix_now, Client};
 use crate::api::{ChainLink, EventKind, PasswordChange, Revoked, SecurityEvent, SessionChain, SessionInfo};
@@ -51,17 +54,34 @@ pub async fn sessions(db: &Pool, who: &AccessClaims) -> Result<Vec<SessionInfo>>
         .collect())
 }
 
-pub async fn revoke_session(db: &Pool, who: &AccessClaims, session_id: &str, client: &Client) -> Result<()> {
-    if !db::sessions::revoke_owned(db, caller(who), session_id, "revoked by the user").await? {
+pub async fn revoke_session(
+    db: &Pool,
+    revoked: &RevokedSet,
+    who: &AccessClaims,
+    session_id: &str,
+    client: &Client,
+) -> Result<()> {
+    let caller = caller(who);
+    if !db::sessions::revoke_owned(db, caller, session_id, "revoked by the user").await? {
         return nothing_or_revoked(db, who, Err(Error::SessionNotFound)).await;
     }
-    record_revocations(db, who, &[session_id.to_owned()], client).await
+    let revoked_ids = [session_id.to_owned()];
+    revoked.sessions(&revoked_ids, caller.now);
+    record_revocations(db, who, &revoked_ids, client).await
 }
 
 /// Revokes every session of the user, or every one but the caller's.
-pub async fn revoke_all(db: &Pool, who: &AccessClaims, keep_mine: bool, client: &Client) -> Result<Revoked> {
+pub async fn revoke_all(
+    db: &Pool,
+    revoked_set: &RevokedSet,
+    who: &AccessClaims,
+    keep_mine: bool,
+    client: &Client,
+) -> Result<Revoked> {
     let reason = if keep_mine { "logged out from another session" } else { "logged out everywhere" };
-    let revoked = db::sessions::revoke_all_of_caller(db, caller(who), keep_mine, reason).await?;
+    let caller = caller(who);
+    let revoked = db::sessions::revoke_all_of_caller(db, caller, keep_mine, reason).await?;
+    revoked_set.sessions(&revoked, caller.now);
     match (revoked.is_empty(), keep_mine) {
         (true, true) => return nothing_or_revoked(db, who, Ok(Revoked { revoked: 0 })).await,
         // Everywhere includes the caller's own session: only a caller no longer live finds none.
@@ -76,6 +96,7 @@ pub async fn revoke_all(db: &Pool, who: &AccessClaims, keep_mine: bool, client: 
 /// this one stays, vouched for by the new password.
 pub async fn change_password(
     db: &Pool,
+    revoked_set: &RevokedSet,
     passwords: &Passwords,
     limits: &Limits,
     who: &AccessClaims,
@@ -98,6 +119,8 @@ pub async fn change_password(
         db::sessions::revoke_all_of_user(&mut *tx, &who.sub, Some(&who.sid), "password changed", now).await?;
     db::events::record(&mut *tx, client.event(&who.sub, Some(&who.sid), EventKind::PasswordChanged)).await?;
     tx.commit().await?;
+    revoked_set.apply(Revocation::User { id: &who.sub, not_before: now }, now);
+    revoked_set.sessions(&revoked, now);
     record_revocations(db, who, &revoked, client).await?;
     Ok(Revoked { revoked: revoked.len() })
 }

@@ -9,6 +9,7 @@ use tracing::field::Empty;
 use super::device;
 use super::limits::{Limits, LoginBudget};
 use super::password::{self, Lane, Passwords};
+use super::revoked::Revocation;
 use super::rotation::{self, Outcome, Refusal, Renewal};
 use super::tokens::{RefreshClaims, Signed, Tokens};
 use super::{new_id, short, unix_now, Client};
@@ -252,7 +253,9 @@ async fn end_session(
     tracing::Span::current().record("session_id", claims.sid.as_str());
     let replaced = kind != EventKind::Logout;
     let reason = if replaced { "replaced by a new login in this browser" } else { "logout" };
-    if db::sessions::revoke(db, &claims.sid, reason, unix_now()).await? {
+    let now = unix_now();
+    if db::sessions::revoke(db, &claims.sid, reason, now).await? {
+        tokens.revoked.apply(Revocation::Session { id: &claims.sid, at: now }, now);
         let detail = replaced.then_some(reason);
         let event = NewEvent { detail, ..client.event(&claims.sub, Some(&claims.sid), kind) };
         db::events::record(db, event).await?;

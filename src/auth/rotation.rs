@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use super::revoked::Revocation;
 use super::tokens::{RefreshClaims, Signed, Tokens};
 use super::{new_id, short, Client};
 use crate::api::EventKind;
@@ -137,6 +138,9 @@ pub async fn rotate(
         Decision::Rotate => step.rotate(&mut tx).await?,
     };
     tx.commit().await?;
+    if matches!(outcome, Outcome::ReuseDetected) {
+        tokens.revoked.apply(Revocation::Session { id: sid, at: now }, now);
+    }
     Ok(outcome)
 }
 

@@ -13,6 +13,7 @@ pub use super::claims::{
     AccessClaims, DeviceClaims, Lifetime, RefreshClaims, AUDIENCE, DEVICE_AUDIENCE, ISSUER, REFRESH_AUDIENCE,
 };
 use super::keys::{KeyError, Keys};
+use super::revoked::{Refused, RevokedSet};
 use super::verified::{Lookup, VerifiedTokens};
 use crate::config::Config;
 use crate::db::Pool;
@@ -56,6 +57,8 @@ pub enum Rejected {
     IssuedInTheFuture(i64),
     #[error("lives {0} s, longer than its kind may")]
     LivesTooLong(i64),
+    #[error("{0}")]
+    Revoked(#[from] Refused),
 }
 
 /// How long a device cookie's token lives (`device.rs`).
@@ -64,6 +67,8 @@ pub const DEVICE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 pub struct Tokens {
     pub keys: Keys,
     verified: VerifiedTokens,
+    /// What was revoked within the last access lifetime (`revoked.rs`).
+    pub revoked: RevokedSet,
     validation: Validation,
     /// The same checks without `exp`: for the expired access token a refresh may carry.
     validation_ignoring_expiry: Validation,
@@ -100,6 +105,7 @@ impl Tokens {
         Self {
             keys,
             verified: VerifiedTokens::new(config.verified_token_cache, LEEWAY_SECS as i64),
+            revoked: RevokedSet::new(config.access_token_ttl, LEEWAY_SECS as i64),
             validation,
             validation_ignoring_expiry,
             refresh_validation,
@@ -153,8 +159,16 @@ impl Tokens {
         Ok(Signed { token, jti: claims.jti.clone(), expires_at: claims.exp })
     }
 
-    /// Verifies an access token, or finds it among those verified before (see `verified.rs`).
+    /// Verifies an access token, or finds it among those verified before (see `verified.rs`),
+    /// and refuses it if its session or user was revoked since (`revoked.rs`): the whole check,
+    /// with no database query.
     pub fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, Rejected> {
+        let claims = self.verify_access_signature(token)?;
+        self.revoked.check(&claims)?;
+        Ok(claims)
+    }
+
+    fn verify_access_signature(&self, token: &str) -> Result<Arc<AccessClaims>, Rejected> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Rejected::TooLong);
         }

@@ -6,6 +6,7 @@
 //! | a session and its refresh tokens       | expired or revoked `SESSION_RETENTION` ago (30 days) |
 //! | a security event                       | older than `EVENT_RETENTION` (90 days), or beyond its user's newest 500 |
 //! | a rate-limit counter                   | fully replenished (`auth/limits.rs`)            |
+//! | a revocation                           | no token it matches can be live (one access lifetime) |
 //!
 //! Two bounds hold between runs, at every rotation (`db/sessions.rs`, `db/events.rs`): a
 //! session keeps its newest 20 refresh tokens (never the current one or its parent) and its
@@ -13,7 +14,7 @@
 
 use std::time::Duration;
 
-use super::{events, sessions, Pool};
+use super::{events, revocations, sessions, Pool};
 
 /// The most events kept per user.
 pub const EVENTS_PER_USER: i64 = 500;
@@ -27,6 +28,8 @@ const BATCH: i64 = 1000;
 pub struct Retention {
     pub sessions: Duration,
     pub events: Duration,
+    /// How long a revocation may still match a live token (`auth/revoked.rs`).
+    pub revocations: Duration,
 }
 
 /// What one run deleted.
@@ -34,6 +37,7 @@ pub struct Retention {
 pub struct Deleted {
     pub sessions: u64,
     pub events: u64,
+    pub revocations: u64,
 }
 
 /// Deletes what `retention` no longer keeps, as of `now` (Unix seconds).
@@ -43,9 +47,11 @@ pub async fn run(pool: &Pool, retention: Retention, now: i64) -> Result<Deleted,
     loop {
         let sessions = sessions::delete_ended(pool, before(retention.sessions), BATCH).await?;
         let events = events::delete_old(pool, before(retention.events), EVENTS_PER_USER, BATCH).await?;
+        let revocations = revocations::delete_before(pool, before(retention.revocations), BATCH).await?;
         deleted.sessions += sessions;
         deleted.events += events;
-        if sessions < BATCH as u64 && events < BATCH as u64 {
+        deleted.revocations += revocations;
+        if [sessions, events, revocations].iter().all(|&deleted| deleted < BATCH as u64) {
             return Ok(deleted);
         }
     }

@@ -24,7 +24,7 @@ pub async fn sessions(
     Ok(Json(account::sessions(&state.db, &who).await?))
 }
 
-/// Revoke one of the user's sessions: its next refresh fails.
+/// Revoke one of the user's sessions: its next refresh fails, and its access tokens at once.
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = String, Path, description = "the session id")),
     responses(
@@ -38,7 +38,7 @@ pub async fn revoke_session(
     RequestClient(client): RequestClient,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    account::revoke_session(&state.db, &who, &id, &client).await?;
+    account::revoke_session(&state.db, &state.tokens.revoked, &who, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -52,7 +52,7 @@ pub async fn logout_others(
     AuthUser(who): AuthUser,
     RequestClient(client): RequestClient,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::revoke_all(&state.db, &who, true, &client).await?))
+    Ok(Json(account::revoke_all(&state.db, &state.tokens.revoked, &who, true, &client).await?))
 }
 
 /// Revoke every session of the user, the caller's included.
@@ -65,7 +65,7 @@ pub async fn logout_all(
     AuthUser(who): AuthUser,
     RequestClient(client): RequestClient,
 ) -> Result<Json<Revoked>> {
-    Ok(Json(account::revoke_all(&state.db, &who, false, &client).await?))
+    Ok(Json(account::revoke_all(&state.db, &state.tokens.revoked, &who, false, &client).await?))
 }
 
 /// Change the password (the current one is required); every other session is revoked.
@@ -82,8 +82,8 @@ pub async fn change_password(
     RequestClient(client): RequestClient,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<Json<Revoked>> {
-    let (db, passwords, limits) = (&state.db, &state.passwords, &state.limits);
-    Ok(Json(account::change_password(db, passwords, limits, &who, change, &client).await?))
+    let (db, revoked, passwords, limits) = (&state.db, &state.tokens.revoked, &state.passwords, &state.limits);
+    Ok(Json(account::change_password(db, revoked, passwords, limits, &who, change, &client).await?))
 }
 
 /// The account's recent security events, newest first.

@@ -12,14 +12,15 @@ use axum_extra::headers::authorization::Bearer;
 use axum_extra::headers::Authorization;
 use axum_extra::TypedHeader;
 
-use crate::auth::tokens::AccessClaims;
+use crate::auth::tokens::{AccessClaims, Rejected};
 use crate::auth::Client;
 use crate::error::Error;
 use crate::state::AppState;
 
 /// The verified claims of the request's access token (shared with the verified-token cache).
 /// Taking it makes a handler require a valid `Authorization: Bearer` token, checked from the
-/// JWT alone, with no database query.
+/// JWT alone and the in-memory revocation set, with no database query: a token whose session
+/// was revoked is 401 `session_revoked`.
 pub struct AuthUser(pub Arc<AccessClaims>);
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -32,7 +33,10 @@ impl FromRequestParts<AppState> for AuthUser {
                 .map_err(|_| Error::InvalidAccessToken)?;
         let claims = state.tokens.verify_access(bearer.token()).map_err(|reason| {
             tracing::debug!(%reason, "access token refused");
-            Error::InvalidAccessToken
+            match reason {
+                Rejected::Revoked(_) => Error::SessionRevoked,
+                _ => Error::InvalidAccessToken,
+            }
         })?;
         crate::metrics::headless_auth();
         Ok(AuthUser(claims))

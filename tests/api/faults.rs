@@ -33,14 +33,7 @@ async fn assert_unavailable(response: reqwest::Response) {
 /// An app whose PostgreSQL connections go through a [`LinkProxy`]; `None` on SQLite.
 async fn app_behind_a_proxy() -> Option<(TestApp, LinkProxy, Arc<TestDatabase>)> {
     let database = Arc::new(TestDatabase::new().await);
-    let server = database.postgres_server.clone()?;
-    let host_and_port =
-        server.split("://").last().and_then(|rest| rest.rsplit('@').next()).expect("host:port");
-    let upstream =
-        tokio::net::lookup_host(host_and_port).await.expect("resolve the server").next().expect("an address");
-    let proxy = LinkProxy::start(upstream).await;
-    let through_proxy = database.url.replace(&upstream.to_string(), &proxy.addr.to_string());
-    assert_ne!(through_proxy, database.url, "the app connects through the proxy");
+    let (proxy, through_proxy) = LinkProxy::in_front_of(&database).await?;
     let app = spawn_app_on(Arc::clone(&database), owned(&[("DATABASE_URL", &through_proxy)])).await;
     Some((app, proxy, database))
 }

@@ -128,16 +128,18 @@ async fn retention_deletes_ended_sessions_and_old_events_and_keeps_the_rest() {
         .execute(pool)
         .await
         .expect("age an event");
+    sqlx::query("UPDATE revocations SET at = at - $1").bind(a_year).execute(pool).await.expect("age");
     let retention = Retention {
         sessions: std::time::Duration::from_secs(30 * 86_400),
         events: std::time::Duration::from_secs(90 * 86_400),
+        revocations: std::time::Duration::from_secs(905),
     };
 
     let deleted = retention::run(pool, retention, tokenpair::auth::unix_now()).await.expect("ran");
     let again = retention::run(pool, retention, tokenpair::auth::unix_now()).await.expect("ran again");
 
-    assert_eq!((deleted.sessions, deleted.events), (1, 1));
-    assert_eq!((again.sessions, again.events), (0, 0), "idempotent");
+    assert_eq!((deleted.sessions, deleted.events, deleted.revocations), (1, 1, 1));
+    assert_eq!((again.sessions, again.events, again.revocations), (0, 0, 0), "idempotent");
     let tokens: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens").fetch_one(pool).await.expect("count");
     assert_eq!(tokens, 1, "the ended session's token went with it; the live one stays");

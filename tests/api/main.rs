@@ -15,6 +15,7 @@ mod faults;
 mod forged;
 mod growth;
 mod headers;
+mod headless_revocation;
 mod hosts;
 mod instances;
 mod keys;

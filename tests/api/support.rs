@@ -126,6 +126,23 @@ impl LinkProxy {
         Self { addr, link }
     }
 
+    /// A proxy in front of `database`'s PostgreSQL server, and the database's URL through it;
+    /// `None` on SQLite.
+    pub async fn in_front_of(database: &crate::helpers::TestDatabase) -> Option<(Self, String)> {
+        let server = database.postgres_server.clone()?;
+        let host_and_port =
+            server.split("://").last().and_then(|rest| rest.rsplit('@').next()).expect("host:port");
+        let upstream = tokio::net::lookup_host(host_and_port)
+            .await
+            .expect("resolve the server")
+            .next()
+            .expect("an address");
+        let proxy = Self::start(upstream).await;
+        let through_proxy = database.url.replace(&upstream.to_string(), &proxy.addr.to_string());
+        assert_ne!(through_proxy, database.url, "the app connects through the proxy");
+        Some((proxy, through_proxy))
+    }
+
     pub fn cut(&self) {
         self.link.send_replace(Link::Cut);
     }
