@@ -76,7 +76,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route(paths::OPENAPI, get(move || async move { Json(served) }))
         // Counts requests, headless authentications and SQL statements per endpoint.
         .route_layer(from_fn_with_state(Arc::clone(&state.metrics), metrics::track))
-        .route(paths::METRICS, get(metrics::exposition))
+        .route(paths::METRICS, get(health::metrics))
         .route(paths::HEALTHZ, get(health::healthz))
         .route(paths::READYZ, get(health::readyz))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))

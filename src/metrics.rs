@@ -13,13 +13,14 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method};
+use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -67,6 +68,7 @@ pub struct Metrics {
     requests: Family<Endpoint, Counter>,
     headless: Family<Endpoint, Counter>,
     queries: Family<Endpoint, Counter>,
+    revocations: Gauge,
 }
 
 impl Default for Metrics {
@@ -80,7 +82,13 @@ impl Default for Metrics {
             headless.clone(),
         );
         registry.register("db_queries", "SQL statements run, by the endpoint that ran them", queries.clone());
-        Self { registry, requests, headless, queries }
+        let revocations = Gauge::default();
+        registry.register(
+            "revocations_in_memory",
+            "Revoked sessions and users this instance refuses headlessly (src/auth/revoked.rs)",
+            revocations.clone(),
+        );
+        Self { registry, requests, headless, queries, revocations }
     }
 }
 
@@ -89,8 +97,9 @@ tokio::task_local! {
 }
 
 impl Metrics {
-    /// The Prometheus text exposition of every counter.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition of every counter, with the revocation set's size now.
+    pub fn render(&self, revocations_in_memory: usize) -> String {
+        self.revocations.set(revocations_in_memory as i64);
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
@@ -115,9 +124,4 @@ pub fn headless_auth() {
 /// Counts one SQL statement against the current endpoint.
 pub fn db_query() {
     let _ = SCOPE.try_with(|(metrics, endpoint)| metrics.queries.get_or_create(endpoint).inc());
-}
-
-/// `GET /metrics`.
-pub async fn exposition(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render())
 }

@@ -1,5 +1,6 @@
-//! Probes for a process manager or load balancer: `/healthz` (the process answers) and
-//! `/readyz` (it can reach the database, so logins and refreshes can work).
+//! What operators' tools read: `/healthz` (the process answers) and `/readyz` (it can reach
+//! the database, so logins and refreshes can work) for a process manager or load balancer,
+//! and `/metrics` for Prometheus (`metrics.rs`).
 
 use std::time::Duration;
 
@@ -17,6 +18,12 @@ use crate::state::AppState;
 
 /// How long readiness waits for the database before it says "not ready".
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /metrics`: the counters, and the size of this instance's revocation set.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let text = state.metrics.render(state.tokens.revoked.len());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+}
 
 /// Liveness: 200 while the process serves requests. It does not touch the database, so an
 /// outage there never gets a healthy instance restarted.

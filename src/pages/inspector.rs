@@ -38,7 +38,7 @@ fn Panels() -> impl IntoView {
     let now = RwSignal::new(now_ms());
     use_interval(1_000, move || now.set(now_ms()));
     let chain = RwSignal::new(None::<SessionChain>);
-    let metrics = RwSignal::new(Vec::<(String, String, String)>::new());
+    let metrics = RwSignal::new(Metrics::default());
     let load = move || {
         spawn_local(async move {
             if let Ok(fresh) = get_authed::<SessionChain>(auth, paths::CHAIN).await {
@@ -124,11 +124,12 @@ fn TokenCard() -> impl IntoView {
     }
 }
 
-/// The server's per-endpoint counters.
+/// The server's per-endpoint counters, and its revocation set.
 #[component]
-fn MetricsCard(metrics: RwSignal<Vec<(String, String, String)>>) -> impl IntoView {
+fn MetricsCard(metrics: RwSignal<Metrics>) -> impl IntoView {
+    let revocations = move || metrics.with(|m| m.revocations_in_memory.clone()).unwrap_or_else(|| "–".into());
     let rows = move || {
-        metric_rows(metrics.get())
+        metric_rows(metrics.get().per_endpoint)
             .into_iter()
             .map(|(endpoint, [requests, headless, sql])| {
                 view! {
@@ -161,6 +162,11 @@ fn MetricsCard(metrics: RwSignal<Vec<(String, String, String)>>) -> impl IntoVie
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            <p class="muted small">
+                "Revocations this server holds in memory: "
+                <strong aria-label="Revocations in memory">{revocations}</strong>
+                ". Each is a session revoked, or a user disabled or whose password changed, in the last access-token lifetime: every headless check looks the token up there (src/auth/revoked.rs), so a revoked session's token is refused at once."
+            </p>
         </article>
     }
 }
@@ -233,16 +239,32 @@ fn metric_rows(samples: Vec<(String, String, String)>) -> BTreeMap<String, [Stri
     rows
 }
 
-/// Reads the server's Prometheus counters: (endpoint, counter, value).
-async fn load_metrics() -> Vec<(String, String, String)> {
-    let Ok(response) = gloo_net::http::Request::get(paths::METRICS).send().await else { return Vec::new() };
+/// What the inspector reads from the server's `/metrics`.
+#[derive(Clone, Default)]
+struct Metrics {
+    /// (endpoint, counter, value)
+    per_endpoint: Vec<(String, String, String)>,
+    revocations_in_memory: Option<String>,
+}
+
+/// Reads the server's Prometheus counters.
+async fn load_metrics() -> Metrics {
+    let Ok(response) = gloo_net::http::Request::get(paths::METRICS).send().await else {
+        return Metrics::default();
+    };
     let text = response.text().await.unwrap_or_default();
-    text.lines()
+    let per_endpoint = text
+        .lines()
         .filter_map(|line| {
             let rest = line.strip_prefix("tokenpair_")?;
             let (name, rest) = rest.split_once("_total{endpoint=\"")?;
             let (endpoint, value) = rest.split_once("\"} ")?;
             Some((endpoint.to_owned(), name.to_owned(), value.trim().to_owned()))
         })
-        .collect()
+        .collect();
+    let revocations_in_memory = text
+        .lines()
+        .find_map(|line| line.strip_prefix("tokenpair_revocations_in_memory "))
+        .map(|value| value.trim().to_owned());
+    Metrics { per_endpoint, revocations_in_memory }
 }

@@ -20,6 +20,7 @@ mod forged_tokens;
 mod honest_caveat;
 mod read_cookie;
 mod replay_refresh;
+mod revoke_stolen_token;
 mod steal_access_token;
 
 #[component]
@@ -59,6 +60,7 @@ fn Demos() -> impl IntoView {
         </p>
         <div class="grid grid-wide">
             <DemoCard about=steal_access_token::ABOUT run=steal_access_token::run />
+            <DemoCard about=revoke_stolen_token::ABOUT run=revoke_stolen_token::run />
             <DemoCard about=read_cookie::ABOUT run=read_cookie::run />
             <DemoCard about=honest_caveat::ABOUT run=honest_caveat::run />
             <DemoCard about=replay_refresh::ABOUT run=replay_refresh::run />

@@ -117,7 +117,7 @@ fn SessionsCard(sessions: Loaded<SessionInfo>, done: Done) -> impl IntoView {
                 </button>
             </p>
             <p class="muted small">
-                "Revoking a session stops its refresh token at once. An access token it already holds keeps working until it expires: at most one access-token lifetime."
+                "Revoking a session stops its refresh token at once, and its access tokens too: every server refuses them within a second, although it checks them without the database."
             </p>
         </article>
     }

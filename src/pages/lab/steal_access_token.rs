@@ -1,5 +1,6 @@
 //! A script in the page takes the access token and uses it from elsewhere: it works until it
-//! expires, and it cannot be refreshed without the cookie.
+//! expires (or its session is revoked: `revoke_stolen_token.rs`), and it cannot be refreshed
+//! without the cookie.
 
 use leptos::task::spawn_local;
 use web_sys::RequestCredentials;
@@ -11,7 +12,7 @@ pub(super) const ABOUT: About = About {
     title: "Steal the access token",
     lab_only: false,
     button: "Steal and use it",
-    explanation: "An injected script can read what the page holds in memory. It uses the token from a context without cookies: it works until the token expires, then 401. Refreshing with it and no cookie: 401.",
+    explanation: "An injected script can read what the page holds in memory. It uses the token from a context without cookies: it works until the token expires, then 401 (unless the session is revoked first: next demo). Refreshing with it and no cookie: 401.",
 };
 
 pub(super) fn run(auth: Auth, report: Report) {
