@@ -30,6 +30,7 @@ pub mod guard;
 pub mod keys;
 pub mod limits;
 pub mod password;
+pub mod revocation_feed;
 pub mod revoked;
 pub mod rotation;
 pub mod tokens;

@@ -17,10 +17,10 @@ use tower_http::trace::TraceLayer;
 use crate::auth::keys::{KeyError, Keys, RELOAD_INTERVAL};
 use crate::auth::limits::Limits;
 use crate::auth::password::Passwords;
+use crate::auth::revocation_feed;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::retention::{self, Retention};
-use crate::auth::revoked;
 use crate::db::{self, DbError, Engine};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Parts};
@@ -51,7 +51,7 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
         .map_err(|err| StartupError::Passwords(err.to_string()))?;
     let limits = Limits::new(config, &db);
     let tokens = Tokens::new(keys, config);
-    revoked::catch_up(&tokens, &db).await.map_err(DbError::Connect)?;
+    revocation_feed::catch_up(&tokens, &db).await.map_err(DbError::Connect)?;
     let state = AppState::new(Parts {
         leptos_options,
         config: config.clone(),
@@ -82,7 +82,7 @@ async fn upkeep(state: AppState) {
         if let Err(err) = state.tokens.reload_keys(&state.db).await {
             tracing::warn!(error = %err, "could not reload signing keys; keeping the current ones");
         }
-        if let Err(err) = revoked::catch_up(&state.tokens, &state.db).await {
+        if let Err(err) = revocation_feed::catch_up(&state.tokens, &state.db).await {
             tracing::warn!(error = %err, "could not read revocations; trying again at the next tick");
         }
         if let Err(err) = state.limits.forget_idle().await {
@@ -95,7 +95,7 @@ async fn upkeep(state: AppState) {
 }
 
 async fn listen_for_revocations(state: AppState) {
-    revoked::follow(&state.tokens, &state.db, &state.config.database_listen_url).await;
+    revocation_feed::follow(&state.tokens, &state.db, &state.config.database_listen_url).await;
 }
 
 async fn apply_retention(state: &AppState) {

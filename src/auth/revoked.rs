@@ -7,9 +7,9 @@
 //!   password: tokens issued before it are refused). The database records each one as a row of
 //!   `revocations`, written by triggers whoever revokes (`db/revocations.rs`).
 //! - **How it arrives**: the revoking instance applies it before it answers; the others hear
-//!   of it through PostgreSQL `LISTEN/NOTIFY` ([`follow`]), and every instance reads the whole
-//!   window at start-up and every 15 s ([`catch_up`]), so a lost notification, a cut listener or
-//!   a restarted instance heals by itself. On SQLite there is one server, and it is in-process.
+//!   of it through PostgreSQL `LISTEN/NOTIFY`, and every instance reads the whole window at
+//!   start-up and every 15 s, so a lost notification, a cut listener or a restarted instance
+//!   heals by itself (`revocation_feed.rs`). On SQLite there is one server: it is in-process.
 //! - **How long**: an entry matches only tokens issued before it, which expire within one
 //!   access lifetime (plus the leeway) of it; then it leaves. So the set holds the revocations
 //!   of one access lifetime, however long the app runs.
@@ -19,10 +19,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use super::claims::AccessClaims;
-use super::tokens::Tokens;
-use super::unix_now;
-use crate::db::revocations::{self, RevocationRow};
-use crate::db::Pool;
+use crate::db::revocations::RevocationRow;
 
 /// Why a token that passed every other check is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -132,6 +129,11 @@ impl RevokedSet {
         entries.users.retain(|_, at| live(at));
     }
 
+    /// Whether no token is refused: nothing was revoked within the window.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// How many entries the set holds (shown by the inspector).
     pub fn len(&self) -> usize {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
@@ -144,78 +146,8 @@ impl RevokedSet {
     }
 
     /// The earliest time whose revocations may still matter at `now`.
-    fn oldest_relevant(&self, now: i64) -> i64 {
+    pub fn oldest_relevant(&self, now: i64) -> i64 {
         now - self.window
-    }
-}
-
-/// Reads every revocation of the window from the database into `tokens`' set and lets go of
-/// the expired ones: at start-up, every 15 s, and whenever the listener had to reconnect.
-/// Reloads the key ring when a key was revoked.
-pub async fn catch_up(tokens: &Tokens, pool: &Pool) -> Result<(), sqlx::Error> {
-    let now = unix_now();
-    let rows = revocations::since(pool, tokens.revoked.oldest_relevant(now)).await?;
-    let mut key_revoked = false;
-    for revocation in rows.iter().filter_map(Revocation::of_row) {
-        key_revoked |= tokens.revoked.apply(revocation, now);
-    }
-    tokens.revoked.prune(now);
-    if key_revoked {
-        reload_keys(tokens, pool).await;
-    }
-    Ok(())
-}
-
-/// How long the listener waits before connecting again after a failure: doubling from 1 s.
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(30);
-
-/// Listens for revocations announced on PostgreSQL (at `listen_url`) and applies each at
-/// once, for the life of the process. A connection that is lost and comes back may have
-/// missed some, so each (re)connection is followed by a [`catch_up`]; while it cannot connect,
-/// the periodic catch-up alone keeps the set within 15 s of the truth.
-pub async fn follow(tokens: &Tokens, pool: &Pool, listen_url: &str) {
-    let mut retry = RETRY_FIRST;
-    loop {
-        match revocations::listen(listen_url).await {
-            Ok(mut listener) => {
-                retry = RETRY_FIRST;
-                tracing::info!("listening for revocations from other instances");
-                caught_up(tokens, pool).await;
-                while let Ok(announced) = listener.try_recv().await {
-                    match announced {
-                        Some(notification) => take_announced(tokens, pool, &notification).await,
-                        None => caught_up(tokens, pool).await, // reconnected: some may be lost
-                    }
-                }
-                tracing::warn!("the revocation listener lost its connection; reconnecting");
-            }
-            Err(err) => tracing::warn!(error = %err, "cannot listen for revocations; retrying"),
-        }
-        tokio::time::sleep(retry).await;
-        retry = (retry * 2).min(RETRY_MAX);
-    }
-}
-
-async fn take_announced(tokens: &Tokens, pool: &Pool, notification: &sqlx::postgres::PgNotification) {
-    let Some(row) = revocations::announced(notification) else {
-        tracing::warn!(payload = notification.payload(), "an announcement that is not a revocation");
-        return;
-    };
-    if Revocation::of_row(&row).is_some_and(|revocation| tokens.revoked.apply(revocation, unix_now())) {
-        reload_keys(tokens, pool).await;
-    }
-}
-
-async fn caught_up(tokens: &Tokens, pool: &Pool) {
-    if let Err(err) = catch_up(tokens, pool).await {
-        tracing::warn!(error = %err, "could not read revocations; trying again in 15 s");
-    }
-}
-
-async fn reload_keys(tokens: &Tokens, pool: &Pool) {
-    if let Err(err) = tokens.reload_keys(pool).await {
-        tracing::warn!(error = %err, "could not reload signing keys after a key was revoked");
     }
 }
 

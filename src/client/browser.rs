@@ -1,5 +1,6 @@
 //! Every call into the browser's own APIs, in one place: the clock, cookies, visibility,
-//! randomness, base64, `JSON`, `BroadcastChannel`, Web Locks and windows. Compiled for the
+//! randomness, base64, `JSON`, `BroadcastChannel`, Web Locks, windows and the back/forward
+//! cache. Compiled for the
 //! browser only (`client.rs` gates it at its `mod` line); on the server its twin,
 //! `browser_twin.rs`, has the same functions doing nothing, because the server renders the
 //! first paint of the same components but never runs what needs a browser.
@@ -14,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BroadcastChannel, HtmlDocument, MessageEvent};
+use web_sys::{BroadcastChannel, HtmlDocument, MessageEvent, PageTransitionEvent};
 
 /// Milliseconds on the browser's monotonic clock (`performance.now()`).
 pub fn now_ms() -> f64 {
@@ -169,4 +170,19 @@ pub fn open_window_and_listen(url: &str, on_message: impl Fn(JsValue) + 'static)
     handler.forget();
     // A blocked pop-up shows as a demo that never reports back.
     let _ = window.open_with_url(url);
+}
+
+/// Calls `on_restored` each time the page comes back from the back/forward cache (`pageshow`
+/// with `persisted`): its memory is as it was when the person left, which may be before a
+/// logout in another page.
+pub fn on_restored_from_history(on_restored: impl Fn() + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let handler = Closure::<dyn Fn(PageTransitionEvent)>::new(move |event: PageTransitionEvent| {
+        if event.persisted() {
+            on_restored();
+        }
+    });
+    let _ = window.add_event_listener_with_callback("pageshow", handler.as_ref().unchecked_ref());
+    // The tab listens for as long as it lives.
+    handler.forget();
 }

@@ -4,11 +4,13 @@
 //! - a timer renews the access token shortly before it expires, measured on the monotonic
 //!   clock from `expires_in`, so a wrong or changed wall clock changes nothing;
 //! - waking up (tab visible again, window focused, back online) checks the token at once,
-//!   since browsers throttle timers in background tabs and freeze them during sleep;
+//!   since browsers throttle timers in background tabs and freeze them during sleep; a page
+//!   restored from the back/forward cache checks the session itself;
 //! - one refresh at a time: concurrent callers in a tab share one request, and tabs take turns
 //!   through a Web Lock, skipping their own refresh when another tab has just done it;
-//! - only a definitive 401 logs out. A network error, a 5xx or a 429 keeps the session and
-//!   retries with exponential backoff and jitter, honouring `Retry-After`.
+//! - only a definitive answer logs out (401, or 400 for a refresh cookie sent twice). A network
+//!   error, a 5xx or a 429 keeps the session and retries with exponential backoff and jitter,
+//!   honouring `Retry-After`.
 
 use futures::FutureExt;
 use gloo_timers::callback::Timeout;
@@ -41,6 +43,7 @@ pub fn start(auth: Auth) {
         // (dropping it leaves the listener in place).
         drop(window_event_listener_untyped(event, move |_| wake_up(auth)));
     }
+    browser::on_restored_from_history(move || restored_from_history(auth));
     if !has_logged_in_hint() {
         auth.set_logged_out();
         return;
@@ -148,7 +151,9 @@ async fn call_refresh_endpoint(auth: Auth) -> Outcome {
             }
             Err(_) => Outcome::Failed { retry_after_ms: None },
         },
-        Ok(response) if response.status() == 401 => {
+        // 401: the session is over. 400: the browser sends the refresh cookie more than once
+        // (one planted by a sibling site), which no retry mends; the login page then says so.
+        Ok(response) if matches!(response.status(), 401 | 400) => {
             auth.set_logged_out();
             tabs::tell_others(&TabMessage::LoggedOut);
             Outcome::LoggedOut
@@ -192,6 +197,19 @@ fn wake_up(auth: Auth) {
             refresh_now(auth).await;
         });
     }
+}
+
+/// Back from the back/forward cache, the tab's memory may predate a logout or a revocation:
+/// without the logged-in hint it forgets everything at once, with no request; with it, one
+/// refresh tells whether the session still stands.
+fn restored_from_history(auth: Auth) {
+    if !has_logged_in_hint() {
+        auth.set_logged_out();
+        return;
+    }
+    spawn_local(async move {
+        refresh_now(auth).await;
+    });
 }
 
 fn needs_refresh(auth: Auth) -> bool {

@@ -34,13 +34,12 @@ pub async fn since(pool: &Pool, since: i64) -> Result<Vec<RevocationRow>, sqlx::
 
 /// Deletes up to `batch` revocations from before `before`, which no live token can match.
 pub async fn delete_before(pool: &Pool, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
-    let result = query(
-        "DELETE FROM revocations WHERE id IN (SELECT id FROM revocations WHERE at < $1 LIMIT $2)",
-    )
-    .bind(before)
-    .bind(batch)
-    .execute(pool)
-    .await?;
+    let result =
+        query("DELETE FROM revocations WHERE id IN (SELECT id FROM revocations WHERE at < $1 LIMIT $2)")
+            .bind(before)
+            .bind(batch)
+            .execute(pool)
+            .await?;
     Ok(result.rows_affected())
 }
 

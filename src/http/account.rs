@@ -82,7 +82,8 @@ pub async fn change_password(
     RequestClient(client): RequestClient,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<Json<Revoked>> {
-    let (db, revoked, passwords, limits) = (&state.db, &state.tokens.revoked, &state.passwords, &state.limits);
+    let (db, revoked, passwords, limits) =
+        (&state.db, &state.tokens.revoked, &state.passwords, &state.limits);
     Ok(Json(account::change_password(db, revoked, passwords, limits, &who, change, &client).await?))
 }
 

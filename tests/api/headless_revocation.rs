@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokenpair::api::{paths, TokenResponse};
-use tokenpair::auth::{revoked, unix_now};
+use tokenpair::auth::{revocation_feed, unix_now};
 
-use crate::helpers::{assert_error, browser, owned, spawn_app, spawn_app_on, TestApp, TestDatabase, PASSWORD};
+use crate::helpers::{
+    assert_error, browser, owned, spawn_app, spawn_app_on, TestApp, TestDatabase, PASSWORD,
+};
 use crate::support::LinkProxy;
 
 /// Asks `/api/me` every 10 ms until it refuses `access` as revoked; returns how long that took.
@@ -43,7 +45,8 @@ async fn me_refuses_a_logged_out_sessions_token_at_once_even_when_it_was_cached(
     assert_eq!(app.logout_with(&app.client).await.status(), StatusCode::NO_CONTENT);
 
     let refused = app.me(&tokens.access_token).await;
-    let challenge = refused.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let challenge =
+        refused.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
     assert_eq!(challenge.as_deref(), Some(r#"Bearer error="invalid_token""#));
     assert_error(refused, StatusCode::UNAUTHORIZED, "session_revoked").await;
     assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::UNAUTHORIZED, "as before");
@@ -53,7 +56,8 @@ async fn me_refuses_a_logged_out_sessions_token_at_once_even_when_it_was_cached(
 async fn after_a_password_change_every_older_token_is_refused_and_a_refresh_brings_a_good_one() {
     let app = spawn_app().await;
     let (email, owner) = app.registered_user().await;
-    let thief: TokenResponse = app.login_with(&browser(), &email, PASSWORD).await.json().await.expect("tokens");
+    let thief: TokenResponse =
+        app.login_with(&browser(), &email, PASSWORD).await.json().await.expect("tokens");
     // Tokens carry whole seconds: the change happens in a later second than they were issued.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let change = json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" });
@@ -82,7 +86,7 @@ async fn a_disabled_user_is_refused_by_me_after_the_next_catch_up() {
         .execute(&app.state.db)
         .await;
     assert_eq!(disabled.expect("disabled").rows_affected(), 1);
-    revoked::catch_up(&app.state.tokens, &app.state.db).await.expect("caught up");
+    revocation_feed::catch_up(&app.state.tokens, &app.state.db).await.expect("caught up");
 
     assert_error(app.me(&tokens.access_token).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
 }

@@ -12,8 +12,8 @@ use tokenpair::api::{paths, TokenResponse};
 use tokenpair::auth::keys;
 
 use crate::helpers::{
-    activate_key_now, assert_error, browser, owned, refresh_token_of, spawn_app, spawn_app_on, spawn_app_with,
-    tally_rotations, unique_email, TestApp, TestDatabase, PASSWORD,
+    activate_key_now, assert_error, browser, owned, refresh_token_of, spawn_app, spawn_app_on,
+    spawn_app_with, tally_rotations, unique_email, TestApp, TestDatabase, PASSWORD,
 };
 
 async fn sessions_seen_by(app: &TestApp, access: &str) -> Value {
@@ -112,7 +112,8 @@ async fn a_key_rotated_through_one_instance_is_known_to_the_others_before_it_sig
     b.state.tokens.keys.reload(&b.state.db).await.expect("B reloads");
     assert!(jwks_kids(&b).await.contains(&new_kid), "B publishes the new key before it signs");
     a.state.tokens.keys.reload(&a.state.db).await.expect("A reloads");
-    let before: TokenResponse = a.login_with(&browser(), &email, PASSWORD).await.json().await.expect("tokens");
+    let before: TokenResponse =
+        a.login_with(&browser(), &email, PASSWORD).await.json().await.expect("tokens");
     let kid = jsonwebtoken::decode_header(&before.access_token).expect("header").kid;
     assert_ne!(kid.as_deref(), Some(new_kid.as_str()), "nothing signs with it until {activates_at}");
 

@@ -33,7 +33,8 @@ pub(super) fn run(auth: Auth, report: Report) {
         let revoked_at = now_ms();
         let (after, tries) = ask_until_refused(&token, revoked_at).await;
         let delay = now_ms() - revoked_at;
-        report.step(format!("GET /api/me with the copy → {after} after {delay:.0} ms ({tries} tries)"));
+        let tries = if tries == 1 { "the first try".to_owned() } else { format!("{tries} tries") };
+        report.step(format!("GET /api/me with the copy → {after} after {delay:.0} ms ({tries})"));
         report.verdict(if before == 200 && logout == 200 && after == 401 {
             format!(
                 "Revoked in {delay:.0} ms: the copy died with the session, not at its expiry. This tab's own session is gone too: its next call logs it out."
