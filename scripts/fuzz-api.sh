@@ -28,15 +28,13 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# A user for the operations that need a bearer token.
-token=$(curl -fs "$base/api/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email": "fuzz@example.com", "password": "fuzzing the api"}' |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+# A user for the operations that need a bearer token; scripts/fuzz_hooks.py logs it in, and in
+# again whenever the fuzzer's own calls (log out everywhere, a revoked session) end its session.
+export FUZZ_BASE_URL="$base" FUZZ_EMAIL=fuzz@example.com FUZZ_PASSWORD="fuzzing the api"
+curl -fs "$base/api/auth/register" -H 'Content-Type: application/json' \
+  -d "{\"email\": \"$FUZZ_EMAIL\", \"password\": \"$FUZZ_PASSWORD\"}" > /dev/null
 
 cat > "$work/schemathesis.toml" <<TOML
-[auth.openapi.bearer]
-bearer = "$token"
-
 # A schema-valid request may still be refused for what it means rather than how it is written:
 # wrong credentials (401), a cross-site check or a wrong current password (403), a session that
 # is not yours (404), an email already taken (409), a password zxcvbn guesses too easily (422:
@@ -46,5 +44,5 @@ expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 TOML
 
 step "Schemathesis against $base/api/openapi.json"
-"$st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
+PYTHONPATH="$PWD/scripts" SCHEMATHESIS_HOOKS=fuzz_hooks "$st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
   --url "$base" --max-examples "${FUZZ_MAX_EXAMPLES:-40}" --workers 1 --seed 1 --no-color
