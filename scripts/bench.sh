@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The side-by-side benchmark (see examples/bench.rs and the README's "Benchmark" section):
+# The side-by-side benchmark (see examples/bench/ and the README's "Benchmark" section):
 # server CPU per request, requests/s, p50/p99 and memory for the unauthenticated floor,
 # /api/me (JWT, with and without the verified-token cache), a per-request session lookup in
 # SQLite and PostgreSQL, refresh on both, and login; then the client's bundle sizes and time

@@ -2,8 +2,9 @@
 //! cheaper than looking the session up in the database on every request, and by how much?
 //!
 //! This program is the load generator. It starts the server binary (built with
-//! `--features ssr,bench`) three times: on SQLite, on SQLite with the verified-token cache
-//! off, and on PostgreSQL. It pins the servers to CPU 0 and itself to CPU 1 when there are
+//! `--features ssr,bench`) four times: on SQLite, on SQLite with the verified-token cache
+//! off, on SQLite with 10,000 revocations in memory, and on PostgreSQL (and at the end two
+//! more on that PostgreSQL, to time revocations between instances: `revocation.rs`). It pins the servers to CPU 0 and itself to CPU 1 when there are
 //! two, then runs every phase for a few seconds, in several rounds with the phase order
 //! rotated between rounds, and reports medians over the rounds. The primary figure is the
 //! server's CPU time per request, read from its own accounting (`/proc/<pid>/stat`), because
@@ -26,6 +27,8 @@ use hyper_util::rt::TokioIo;
 use reqwest::Client;
 use serde_json::{json, Value};
 use sqlx::migrate::MigrateDatabase;
+
+mod revocation;
 
 const PASSWORD: &str = "correct horse battery";
 const REFRESH_COOKIE: &str = "__Secure-tokenpair-refresh";
@@ -471,11 +474,20 @@ async fn main() -> Result<(), Failure> {
     let client = Client::builder().pool_max_idle_per_host(64).build()?;
 
     let mut servers = Vec::new();
-    for (name, env) in [("sqlite", vec![]), ("sqlite-no-cache", vec![("VERIFIED_TOKEN_CACHE", "0")])] {
+    let sqlite_servers = [
+        ("sqlite", vec![]),
+        ("sqlite-no-cache", vec![("VERIFIED_TOKEN_CACHE", "0")]),
+        // Revocations stay in the set for one access lifetime: long enough for the whole run.
+        ("sqlite-revocations", vec![("ACCESS_TOKEN_TTL", "3h")]),
+    ];
+    for (name, env) in sqlite_servers {
         let data = tempfile::tempdir()?;
         let url = format!("sqlite://{}", data.path().join("bench.db").display());
         let mut server = Server::start(name, &settings.server_binary, &url, &env).await?;
         server.data = Some(data);
+        if name == "sqlite-revocations" {
+            fill_revocation_set(&server, &url, &client).await?;
+        }
         servers.push(server);
     }
     let postgres_database = match &settings.postgres {
@@ -497,7 +509,11 @@ async fn main() -> Result<(), Failure> {
     let idle_rss: BTreeMap<&str, f64> =
         servers.iter().map(|s| (s.name, s.memory_mb().map(|m| round(m.0, 1)).unwrap_or(f64::NAN))).collect();
 
-    let result = run(&settings, &client, &servers).await;
+    let mut result = run(&settings, &client, &servers).await;
+    if let (Ok(report), Some(url)) = (&mut result, &postgres_database) {
+        eprintln!("revocation propagation between two instances on PostgreSQL");
+        report["revocation"] = revocation::figures(&client, &settings.server_binary, url).await?;
+    }
     drop(servers);
     if let Some(url) = postgres_database {
         sqlx::Postgres::force_drop_database(&url).await?;
@@ -514,6 +530,36 @@ async fn main() -> Result<(), Failure> {
     std::fs::write("bench/results.svg", chart(&report))?;
     println!("{}", table(&report));
     println!("wrote bench/results.json and bench/results.svg");
+    Ok(())
+}
+
+/// How many revocations the full-set phase holds in memory: half sessions, half users.
+const REVOCATIONS_IN_SET: usize = 10_000;
+
+/// Writes [`REVOCATIONS_IN_SET`] revocations into the server's database, as the triggers would,
+/// and waits for its catch-up (every 15 s) to take them all in.
+async fn fill_revocation_set(server: &Server, url: &str, client: &Client) -> Result<(), Failure> {
+    let pool = sqlx::AnyPool::connect(url).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let mut tx = pool.begin().await?;
+    for i in 0..REVOCATIONS_IN_SET {
+        let kind = if i % 2 == 0 { "session" } else { "user" };
+        sqlx::query("INSERT INTO revocations (kind, subject, at) VALUES ($1, $2, $3)")
+            .bind(kind)
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let wanted = format!("tokenpair_revocations_in_memory {REVOCATIONS_IN_SET}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client.get(format!("{}/metrics", server.base)).send().await?.text().await?.contains(&wanted) {
+        if Instant::now() > deadline {
+            return Err("the revocation set did not fill within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     Ok(())
 }
 
@@ -535,9 +581,10 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
         match s.name {
             "sqlite" => phases.push(("/api/me, JWT (verified-token cache on)".into(), s, me)),
             "sqlite-no-cache" => phases.push(("/api/me, JWT (cache off)".into(), s, me)),
+            "sqlite-revocations" => phases.push((FULL_SET_PHASE.into(), s, me)),
             _ => {}
         }
-        if s.name != "sqlite-no-cache" {
+        if s.name == "sqlite" || s.name == "postgres" {
             let engine = if s.name == "sqlite" { "SQLite" } else { "PostgreSQL" };
             let lookup = Work::Get { path: "/bench/me-by-session", bearer: Some(user.session_id.clone()) };
             phases.push((format!("session lookup per request, {engine}"), s, all(lookup)));
@@ -626,6 +673,8 @@ async fn login_during_password_flood(
     Ok(logged_in?.0)
 }
 
+const FULL_SET_PHASE: &str = "/api/me, JWT, 10,000 revocations in memory";
+
 fn figure(report: &Value, phase: &str, field: &str) -> f64 {
     report["phases"][phase][field].as_f64().unwrap_or(f64::NAN)
 }
@@ -655,7 +704,7 @@ fn goals(report: &Value) -> Value {
     let during_guesses = &report["password_change_flood"]["login_during_flood"];
     let slowest_login = during_guesses["max_ms_of_all_rounds"].as_f64().unwrap_or(f64::NAN);
     let all_logged_in = during_guesses["errors"].as_u64() == Some(0);
-    json!({
+    let mut goals = json!({
         "cpu_me_over_floor": ratio(me_ratio, "<= 1.3", me_ratio <= 1.3),
         "cpu_sqlite_lookup_over_me": ratio(sqlite_ratio, ">= 3.5", sqlite_ratio >= 3.5),
         "cpu_postgres_lookup_over_me": ratio(pg_ratio, ">= 7 (server + PostgreSQL CPU)", pg_ratio >= 7.0),
@@ -670,14 +719,42 @@ fn goals(report: &Value) -> Value {
             "< 2000, and every login 200",
             slowest_login < 2000.0 && all_logged_in
         ),
-    })
+    });
+    if let (Some(goals), Value::Object(more)) = (goals.as_object_mut(), revocation_goals(report, floor)) {
+        goals.extend(more);
+    }
+    goals
+}
+
+/// Headless revocation: a full set costs `/api/me` nothing measurable, and a revocation reaches
+/// another instance within a second (16 s with its notifications cut); a refresh of a revoked
+/// session is refused, as always.
+fn revocation_goals(report: &Value, floor: f64) -> Value {
+    let goal =
+        |value: f64, goal: &str, ok: bool| json!({ "value": round(value, 2), "goal": goal, "met": ok });
+    let full_set = figure(report, FULL_SET_PHASE, "cpu_us_per_request") / floor;
+    let mut goals = json!({
+        "cpu_me_with_10k_revocations_over_floor": goal(full_set, "<= 1.15", full_set <= 1.15),
+    });
+    let revocation = &report["revocation"];
+    if let Some(revocations) = revocation["revocations"].as_u64() {
+        let field = |name: &str| revocation[name].as_f64().unwrap_or(f64::NAN);
+        let (p99, cut) = (field("propagation_p99_ms"), field("propagation_cut_max_ms"));
+        let refused = field("refreshes_of_revoked_sessions_refused");
+        goals["revocation_propagation_p99_ms"] = goal(p99, "<= 1000", p99 <= 1000.0);
+        goals["revocation_propagation_notifications_cut_max_ms"] = goal(cut, "<= 16000", cut <= 16000.0);
+        goals["refresh_of_revoked_session_refused"] =
+            goal(refused, &format!("{revocations} of {revocations} get 401"), refused == revocations as f64);
+    }
+    goals
 }
 
 /// The phases in reading order: the floor, the two designs, then the database-bound endpoints.
 fn in_order(report: &Value) -> Vec<(String, Value)> {
-    const ORDER: [&str; 8] = [
+    const ORDER: [&str; 9] = [
         "unauthenticated (floor)",
         "/api/me, JWT (verified-token cache on)",
+        FULL_SET_PHASE,
         "/api/me, JWT (cache off)",
         "session lookup per request, SQLite",
         "session lookup per request, PostgreSQL",
