@@ -33,6 +33,7 @@ pub mod password;
 pub mod revocation_feed;
 pub mod revoked;
 pub mod rotation;
+pub mod seed_cipher;
 pub mod tokens;
 pub mod verified;
 

@@ -1,5 +1,6 @@
 //! Settings, read once from the environment at start-up. The listen address is Leptos's own
-//! `LEPTOS_SITE_ADDR`; there is no secret among these: signing keys live in the database.
+//! `LEPTOS_SITE_ADDR`; there is no secret among these: signing keys live in the database, and
+//! the key that may seal them is read from the file `SIGNING_KEY_ENCRYPTION_KEY_FILE` names.
 
 use std::time::Duration;
 
@@ -15,6 +16,9 @@ pub struct Config {
     /// holds a session, so behind a pooler in transaction mode such as PgBouncer's, point it
     /// at PostgreSQL itself). Defaults to `DATABASE_URL`.
     pub database_listen_url: String,
+    /// `SIGNING_KEY_ENCRYPTION_KEY_FILE`: a file holding the AES-256 key that seals the signing
+    /// keys' seeds in the database (`auth/seed_cipher.rs`). None: they are stored plain.
+    pub signing_key_encryption_key_file: Option<std::path::PathBuf>,
     /// `ACCESS_TOKEN_TTL`: how long an access token is accepted.
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL`: how long a session survives without a refresh (sliding).
@@ -65,6 +69,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &without_password(&self.database_url))
             .field("database_listen_url", &without_password(&self.database_listen_url))
+            .field("signing_key_encryption_key_file", &self.signing_key_encryption_key_file)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("refresh_reuse_grace", &self.refresh_reuse_grace)
@@ -142,6 +147,9 @@ impl Config {
             database_listen_url: (settings.0)("DATABASE_LISTEN_URL")
                 .filter(|url| !url.is_empty())
                 .unwrap_or_else(|| settings.text("DATABASE_URL", DEFAULT_DATABASE_URL)),
+            signing_key_encryption_key_file: (settings.0)("SIGNING_KEY_ENCRYPTION_KEY_FILE")
+                .filter(|path| !path.is_empty())
+                .map(std::path::PathBuf::from),
             access_token_ttl: settings.duration("ACCESS_TOKEN_TTL", "15m")?,
             refresh_token_ttl: settings.duration("REFRESH_TOKEN_TTL", "7d")?,
             refresh_reuse_grace: settings.duration("REFRESH_REUSE_GRACE", "10s")?,

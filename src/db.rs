@@ -69,7 +69,7 @@ pub enum DbError {
     UnknownEngine(String),
     #[error("cannot open the database: {0}")]
     Connect(#[source] sqlx::Error),
-    #[error("cannot create the database folder {0}: {1}")]
+    #[error("cannot create the database file or its folder {0}: {1}")]
     Folder(String, #[source] std::io::Error),
     #[error("a database migration failed, the server will not start: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
@@ -176,15 +176,39 @@ async fn limit_statements(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     bounded(conn.execute(sqlx::raw_sql(&settings))).await.map(drop)
 }
 
+/// Creates the SQLite file if it is missing, readable and writable by this user only (0600),
+/// in a folder only this user can enter (0700) if the folder is created too: the file holds
+/// password hashes, sessions and the signing keys. SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions. An existing file or folder keeps the permissions it has.
 async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(DbError::Connect)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal);
-    if let Some(folder) = options.get_filename().parent().filter(|f| !f.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|err| DbError::Folder(folder.display().to_string(), err))?;
+    let file = options.get_filename();
+    if file.as_os_str() != ":memory:" {
+        create_private(file).map_err(|err| DbError::Folder(file.display().to_string(), err))?;
     }
     options.connect().await.map_err(DbError::Connect)?.close().await.map_err(DbError::Connect)
+}
+
+fn create_private(file: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+    if let Some(folder) = file.parent().filter(|f| !f.as_os_str().is_empty()) {
+        let mut folders = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        folders.mode(0o700);
+        folders.recursive(true).create(folder)?;
+    }
+    let mut new_file = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    new_file.mode(0o600);
+    match new_file.write(true).create_new(true).open(file) {
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 /// Starts a transaction that writes: on SQLite it takes the database's write lock from its

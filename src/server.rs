@@ -18,6 +18,7 @@ use crate::auth::keys::{KeyError, Keys, RELOAD_INTERVAL};
 use crate::auth::limits::Limits;
 use crate::auth::password::Passwords;
 use crate::auth::revocation_feed;
+use crate::auth::seed_cipher::SeedCipher;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::retention::{self, Retention};
@@ -45,7 +46,7 @@ pub enum StartupError {
 /// and, on PostgreSQL, the listener that hears other instances' revocations at once.
 pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
     let db = db::connect_and_migrate(&config.database_url).await?;
-    let keys = Keys::load_or_create(&db).await?;
+    let keys = Keys::load_or_create(&db, seed_cipher(config)?).await?;
     let passwords = Passwords::new(config.password_hash_queue)
         .await
         .map_err(|err| StartupError::Passwords(err.to_string()))?;
@@ -66,6 +67,18 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
         tokio::spawn(listen_for_revocations(state.clone()));
     }
     Ok(state)
+}
+
+/// The cipher for the signing keys' seeds, from `SIGNING_KEY_ENCRYPTION_KEY_FILE`.
+pub fn seed_cipher(config: &Config) -> Result<SeedCipher, KeyError> {
+    let cipher = SeedCipher::from_key_file(config.signing_key_encryption_key_file.as_deref())?;
+    if !cipher.encrypts() {
+        tracing::info!(
+            "signing keys are stored unencrypted: reading the database means holding them \
+             (set SIGNING_KEY_ENCRYPTION_KEY_FILE to seal them)"
+        );
+    }
+    Ok(cipher)
 }
 
 /// How often the retention job runs, in key-reload ticks (40 x 15 s: every 10 minutes).

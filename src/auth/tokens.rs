@@ -59,6 +59,8 @@ pub enum Rejected {
     LivesTooLong(i64),
     #[error("{0}")]
     Revoked(#[from] Refused),
+    #[error("signed by a key retired too long ago for a token of this kind, or after it retired")]
+    RetiredKey,
 }
 
 /// How long a device cookie's token lives (`device.rs`).
@@ -185,9 +187,9 @@ impl Tokens {
     }
 
     /// Re-reads the key ring from the database; if a key that verified tokens is gone (it was
-    /// revoked, or pruned after its tokens expired), forgets every verified token.
+    /// revoked, or pruned after its tokens expired) or retired, forgets every verified token.
     pub async fn reload_keys(&self, pool: &Pool) -> Result<(), KeyError> {
-        if self.keys.reload(pool).await?.removed_any {
+        if self.keys.reload(pool).await?.narrowed() {
             self.verified.clear();
         }
         Ok(())
@@ -266,12 +268,17 @@ impl Tokens {
             return Err(Rejected::WrongType(header.typ, typ));
         }
         let ring = self.keys.ring();
-        let key = header.kid.as_deref().and_then(|kid| ring.verifier(kid)).ok_or(Rejected::UnknownKey)?;
+        let verifier =
+            header.kid.as_deref().and_then(|kid| ring.verifier(kid)).ok_or(Rejected::UnknownKey)?;
         if names_critical_extensions(token) {
             return Err(Rejected::Critical);
         }
-        let claims =
-            decode::<C>(token, key, validation).map(|data| data.claims).map_err(Rejected::Invalid)?;
+        let claims = decode::<C>(token, &verifier.key, validation)
+            .map(|data| data.claims)
+            .map_err(Rejected::Invalid)?;
+        if let Some(retired_at) = verifier.retired_at {
+            outlived_its_key(&claims, retired_at, longest)?;
+        }
         let ahead = claims.issued_at() - super::unix_now();
         if ahead > LEEWAY_SECS as i64 {
             return Err(Rejected::IssuedInTheFuture(ahead));
@@ -282,6 +289,17 @@ impl Tokens {
         }
         Ok(claims)
     }
+}
+
+/// A retired key signed nothing after `retired_at`, and what it signed before lives at most
+/// `longest`: past that, or issued later (a forgery with a leaked old key), it is refused.
+fn outlived_its_key(claims: &impl Lifetime, retired_at: i64, longest: Duration) -> Result<(), Rejected> {
+    let leeway = LEEWAY_SECS as i64;
+    let now = super::unix_now();
+    if claims.issued_at() > retired_at + leeway || now > retired_at + longest.as_secs() as i64 + leeway {
+        return Err(Rejected::RetiredKey);
+    }
+    Ok(())
 }
 
 /// Whether the token's header has a `crit` member (jsonwebtoken's `Header` drops it unread).

@@ -8,8 +8,10 @@
 //!   token's life. `nbf` needs no second look: it had passed, and time only moves on.
 //! - Bounded (`VERIFIED_TOKEN_CACHE` entries, a few hundred bytes each; 0 turns it off), with
 //!   quick_cache's S3-FIFO eviction.
-//! - Emptied whenever a verifying key disappears from the ring (`Tokens::reload_keys`), so a
-//!   revoked key stops working here no later than it would without the cache.
+//! - Emptied whenever a verifying key disappears from the ring or retires (`Tokens::reload_keys`),
+//!   so a revoked key stops working here no later than it would without the cache.
+//! - A hit still goes through the revocation set (`revoked.rs`): the cache remembers signatures,
+//!   not that a session is live.
 
 use std::sync::Arc;
 

@@ -92,6 +92,48 @@ async fn insert(tx: &mut AnyConnection, key: &NewKey<'_>) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// Replaces the stored seed of `kid` with `sealed`, if it still holds `plain`; whether it did.
+pub async fn replace_private_key(
+    pool: &Pool,
+    kid: &str,
+    plain: &[u8],
+    sealed: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let result = query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3")
+        .bind(sealed)
+        .bind(kid)
+        .bind(plain)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes the key `kid` and records its revocation (which notifies every instance on
+/// PostgreSQL); with a `replacement`, first retires every key and adds it, signing from its
+/// `activates_at`. One transaction: nothing or all of it happens.
+pub async fn revoke(
+    pool: &Pool,
+    kid: &str,
+    replacement: Option<NewKey<'_>>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = begin_keys_write(pool).await?;
+    if let Some(key) = replacement {
+        query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $1")
+            .bind(key.activates_at)
+            .execute(&mut *tx)
+            .await?;
+        insert(&mut tx, &key).await?;
+    }
+    query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(&mut *tx).await?;
+    query("INSERT INTO revocations (kind, subject, at) VALUES ('key', $1, $2)")
+        .bind(kid)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
 /// Deletes keys retired before `cutoff`: every token they signed has expired by then.
 pub async fn delete_retired_before(pool: &Pool, cutoff: i64) -> Result<u64, sqlx::Error> {
     let result = query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1")

@@ -102,17 +102,8 @@ pub fn owned(settings: &[(&str, &str)]) -> Vec<(String, String)> {
 /// or the same one restarted). A `DATABASE_URL` among `settings` reaches the database another
 /// way (through a proxy, say).
 pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, String)>) -> TestApp {
-    let config = Config::from_lookup(|name| {
-        let given = settings.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
-        let default = || match name {
-            "DATABASE_URL" => Some(database.url.clone()),
-            _ => GENEROUS_LIMITS.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()),
-        };
-        given.or_else(default)
-    })
-    .expect("valid test settings");
-    let leptos_options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
-    let state = build_state(&config, leptos_options).await.expect("app starts");
+    let config = config_for(&database, &settings);
+    let state = try_build_state(&config).await.expect("app starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let app = router(state.clone());
@@ -125,6 +116,25 @@ pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, St
         database,
         settings,
     }
+}
+
+/// The settings of an app on `database`: the test's `settings`, the database, generous limits.
+pub fn config_for(database: &TestDatabase, settings: &[(String, String)]) -> Config {
+    Config::from_lookup(|name| {
+        let given = settings.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+        let default = || match name {
+            "DATABASE_URL" => Some(database.url.clone()),
+            _ => GENEROUS_LIMITS.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()),
+        };
+        given.or_else(default)
+    })
+    .expect("valid test settings")
+}
+
+/// Builds the app's state as start-up does, or says why it cannot.
+pub async fn try_build_state(config: &Config) -> Result<AppState, tokenpair::server::StartupError> {
+    let leptos_options = leptos::config::LeptosOptions::builder().output_name("tokenpair").build();
+    build_state(config, leptos_options).await
 }
 
 /// A client that stores and sends cookies the way a browser does.
@@ -223,12 +233,11 @@ impl TestApp {
 /// Makes key `kid` sign from now on and retires the others, as if its activation delay had
 /// passed (the test edits the database directly; instances see it at their next reload).
 pub async fn activate_key_now(app: &TestApp, kid: &str) {
-    for (sql, what) in [
-        ("UPDATE signing_keys SET activates_at = 0 WHERE kid = $1", "activate the new key"),
-        ("UPDATE signing_keys SET retired_at = 0 WHERE kid <> $1", "retire the others"),
-    ] {
-        sqlx::query(sql).bind(kid).execute(&app.state.db).await.expect(what);
-    }
+    let db = &app.state.db;
+    let activate = sqlx::query("UPDATE signing_keys SET activates_at = 0 WHERE kid = $1").bind(kid);
+    activate.execute(db).await.expect("activate the new key");
+    let retire = sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE kid <> $2");
+    retire.bind(tokenpair::auth::unix_now()).bind(kid).execute(db).await.expect("retire the others");
 }
 
 /// What the server answered to `per_session` concurrent refreshes of each session (`answers`

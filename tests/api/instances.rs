@@ -106,7 +106,9 @@ async fn a_key_rotated_through_one_instance_is_known_to_the_others_before_it_sig
     let (email, _) = a.registered_user().await;
 
     let (new_kid, activates_at) =
-        keys::rotate(&a.state.db, Duration::from_secs(604_800)).await.expect("rotated");
+        keys::rotate(&a.state.db, a.state.tokens.keys.cipher(), Duration::from_secs(604_800))
+            .await
+            .expect("rotated");
     // Each instance reloads the ring every RELOAD_INTERVAL, well inside ACTIVATION_DELAY (a
     // compile-time check in src/auth/keys.rs); here B's next reload happens at once.
     b.state.tokens.keys.reload(&b.state.db).await.expect("B reloads");

@@ -18,6 +18,7 @@ mod headers;
 mod headless_revocation;
 mod hosts;
 mod instances;
+mod key_storage;
 mod keys;
 mod lab;
 mod login;

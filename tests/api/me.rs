@@ -138,7 +138,10 @@ async fn a_remembered_token_stops_working_when_its_signing_key_is_revoked() {
     let (_, tokens) = app.registered_user().await;
     assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::OK, "verified and remembered");
     let old_kid = jsonwebtoken::decode_header(&tokens.access_token).expect("header").kid.expect("kid");
-    let (new_kid, _) = keys::rotate(&app.state.db, Duration::from_secs(604_800)).await.expect("rotated");
+    let (new_kid, _) =
+        keys::rotate(&app.state.db, app.state.tokens.keys.cipher(), Duration::from_secs(604_800))
+            .await
+            .expect("rotated");
     activate_key_now(&app, &new_kid).await;
 
     sqlx::query("DELETE FROM signing_keys WHERE kid = $1")
