@@ -4,7 +4,7 @@
 //! the notifications are lost (the periodic catch-up), or at start-up.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -15,21 +15,6 @@ use crate::helpers::{
     assert_error, browser, owned, spawn_app, spawn_app_on, TestApp, TestDatabase, PASSWORD,
 };
 use crate::support::LinkProxy;
-
-/// Asks `/api/me` every 10 ms until it refuses `access` as revoked; returns how long that took.
-async fn time_until_refused(app: &TestApp, access: &str, limit: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        let response = app.me(access).await;
-        if response.status() == StatusCode::UNAUTHORIZED {
-            assert_error(response, StatusCode::UNAUTHORIZED, "session_revoked").await;
-            return started.elapsed();
-        }
-        assert_eq!(response.status(), StatusCode::OK);
-        assert!(started.elapsed() < limit, "still accepted after {limit:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 async fn log_out_everywhere(app: &TestApp, access: &str) {
     let response = app.plain.post(app.url(paths::LOGOUT_ALL)).bearer_auth(access).send().await.expect("sent");
@@ -117,7 +102,8 @@ async fn another_instance_refuses_a_token_revoked_on_the_first_within_a_second()
 
     log_out_everywhere(&a, &tokens.access_token).await;
 
-    let took = time_until_refused(&b, &tokens.access_token, Duration::from_secs(1)).await;
+    let (took, refused) = b.until_me_refuses(&tokens.access_token, Duration::from_secs(1)).await;
+    assert_error(refused, StatusCode::UNAUTHORIZED, "session_revoked").await;
     eprintln!("revoked on A, refused on B after {took:?}");
 }
 
@@ -136,6 +122,7 @@ async fn with_the_notifications_cut_the_periodic_catch_up_refuses_the_token_with
 
     log_out_everywhere(&a, &tokens.access_token).await;
 
-    let took = time_until_refused(&b, &tokens.access_token, Duration::from_secs(16)).await;
+    let (took, refused) = b.until_me_refuses(&tokens.access_token, Duration::from_secs(16)).await;
+    assert_error(refused, StatusCode::UNAUTHORIZED, "session_revoked").await;
     eprintln!("with B's listener cut off, refused on B after {took:?}");
 }

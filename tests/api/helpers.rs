@@ -1,5 +1,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Response, StatusCode};
@@ -227,6 +228,21 @@ impl TestApp {
 
     pub async fn me(&self, access_token: &str) -> Response {
         self.client.get(self.url(paths::ME)).bearer_auth(access_token).send().await.expect("request sent")
+    }
+
+    /// Asks `/api/me` with `access_token` every 10 ms, each answer 200, until it answers 401;
+    /// how long that took, and the 401. Fails after `limit`.
+    pub async fn until_me_refuses(&self, access_token: &str, limit: Duration) -> (Duration, Response) {
+        let started = Instant::now();
+        loop {
+            let response = self.me(access_token).await;
+            if response.status() == StatusCode::UNAUTHORIZED {
+                return (started.elapsed(), response);
+            }
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(started.elapsed() < limit, "still accepted after {limit:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 

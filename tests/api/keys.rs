@@ -1,11 +1,11 @@
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokenpair::api::TokenResponse;
 use tokenpair::auth::{keys, revocation_feed};
 
-use crate::helpers::{activate_key_now, assert_error, browser, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{activate_key_now, assert_error, browser, spawn_app, spawn_app_with, PASSWORD};
 
 async fn jwks(app: &crate::helpers::TestApp) -> Value {
     let response = app.client.get(app.url("/.well-known/jwks.json")).send().await.expect("sent");
@@ -99,15 +99,6 @@ fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).expect("header").kid.expect("kid")
 }
 
-/// Asks `app`'s `/api/me` with `token` until it answers `status`, for at most `limit`.
-async fn until_me_answers(app: &TestApp, token: &str, status: StatusCode, limit: Duration) {
-    let started = Instant::now();
-    while app.me(token).await.status() != status {
-        assert!(started.elapsed() < limit, "no {status} within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_revoked_key_is_refused_on_every_instance_and_a_new_key_signs_in_its_place() {
     let a = spawn_app().await;
@@ -126,7 +117,8 @@ async fn a_revoked_key_is_refused_on_every_instance_and_a_new_key_signs_in_its_p
         }
     }
     for app in [&a, &b] {
-        until_me_answers(app, &before.access_token, StatusCode::UNAUTHORIZED, Duration::from_secs(1)).await;
+        let (_, refused) = app.until_me_refuses(&before.access_token, Duration::from_secs(1)).await;
+        assert_error(refused, StatusCode::UNAUTHORIZED, "invalid_token").await;
     }
     assert_eq!(a.refresh_with(&a.client).await.status(), StatusCode::UNAUTHORIZED, "its refresh token too");
     assert!(!jwks(&a).await.to_string().contains(&kid), "no longer published");
