@@ -19,7 +19,8 @@ pub async fn catch_up(tokens: &Tokens, pool: &Pool) -> Result<(), sqlx::Error> {
     let rows = revocations::since(pool, tokens.revoked.oldest_relevant(now)).await?;
     let mut key_revoked = false;
     for revocation in rows.iter().filter_map(Revocation::of_row) {
-        key_revoked |= tokens.revoked.apply(revocation, now);
+        key_revoked |= still_in_the_ring(tokens, revocation);
+        tokens.revoked.apply(revocation, now);
     }
     tokens.revoked.prune(now);
     if key_revoked {
@@ -64,9 +65,17 @@ async fn take_announced(tokens: &Tokens, pool: &Pool, notification: &sqlx::postg
         tracing::warn!(payload = notification.payload(), "an announcement that is not a revocation");
         return;
     };
-    if Revocation::of_row(&row).is_some_and(|revocation| tokens.revoked.apply(revocation, unix_now())) {
+    let Some(revocation) = Revocation::of_row(&row) else { return };
+    tokens.revoked.apply(revocation, unix_now());
+    if still_in_the_ring(tokens, revocation) {
         reload_keys(tokens, pool).await;
     }
+}
+
+/// Whether `revocation` names a signing key this instance still verifies with: the catch-up
+/// reads the same row for 15 minutes, and only the first reading needs to reload the ring.
+fn still_in_the_ring(tokens: &Tokens, revocation: Revocation<'_>) -> bool {
+    matches!(revocation, Revocation::Key { kid, .. } if tokens.keys.ring().verifier(kid).is_some())
 }
 
 async fn caught_up(tokens: &Tokens, pool: &Pool) {

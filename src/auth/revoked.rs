@@ -73,8 +73,6 @@ struct Entries {
     sessions: HashMap<Box<str>, i64>,
     /// User id -> tokens issued before this second are refused.
     users: HashMap<Box<str>, i64>,
-    /// Signing keys revoked: only remembered so each one reloads the key ring once.
-    keys: HashMap<Box<str>, i64>,
 }
 
 impl RevokedSet {
@@ -95,12 +93,11 @@ impl RevokedSet {
         }
     }
 
-    /// Takes a revocation in, unless every token it could match has expired by `now`. Returns
-    /// whether it names a signing key not heard of before, which the caller reloads the key
-    /// ring for (the catch-up reads the same row again every 15 s; one reload is enough).
-    pub fn apply(&self, revocation: Revocation<'_>, now: i64) -> bool {
+    /// Takes a revocation in, unless every token it could match has expired by `now`. A signing
+    /// key is left to the key ring (`revocation_feed.rs` reloads it while it still holds the key).
+    pub fn apply(&self, revocation: Revocation<'_>, now: i64) {
         if revocation.at() + self.window < now {
-            return false;
+            return;
         }
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         match revocation {
@@ -112,9 +109,8 @@ impl RevokedSet {
                 let kept = entries.users.entry(id.into()).or_insert(not_before);
                 *kept = (*kept).max(not_before);
             }
-            Revocation::Key { kid, at } => return entries.keys.insert(kid.into(), at).is_none(),
+            Revocation::Key { .. } => {}
         }
-        false
     }
 
     /// The sessions of `ids`, revoked at `at`.
@@ -130,7 +126,6 @@ impl RevokedSet {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         entries.sessions.retain(|_, at| live(at));
         entries.users.retain(|_, at| live(at));
-        entries.keys.retain(|_, at| live(at));
     }
 
     /// Whether no token is refused: nothing was revoked within the window.
@@ -205,15 +200,14 @@ mod tests {
         assert_eq!(revoked.len(), 2, "a token issued at 1000 lives until 1900 plus leeway");
         revoked.prune(1000 + 906);
         assert_eq!(revoked.len(), 1);
-        assert!(!revoked.apply(Revocation::Session { id: "s2", at: 1000 }, 1906));
+        revoked.apply(Revocation::Session { id: "s2", at: 1000 }, 1906);
         assert_eq!(revoked.len(), 1, "a stale revocation is not taken in");
     }
 
     #[test]
     fn a_key_is_left_to_the_key_ring() {
         let revoked = set();
-        assert!(revoked.apply(Revocation::Key { kid: "k", at: 1000 }, 1000));
-        assert!(!revoked.apply(Revocation::Key { kid: "k", at: 1000 }, 1015), "reloaded once is enough");
+        revoked.apply(Revocation::Key { kid: "k", at: 1000 }, 1000);
         assert_eq!(revoked.len(), 0);
     }
 }
