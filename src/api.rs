@@ -16,6 +16,10 @@ pub mod paths {
     pub const PASSWORD: &str = "/api/auth/password";
     pub const EVENTS: &str = "/api/auth/events";
     pub const CHAIN: &str = "/api/auth/sessions/current/chain";
+    pub const OIDC_PROVIDERS: &str = "/api/auth/oidc/providers";
+    pub const IDENTITIES: &str = "/api/auth/identities";
+    /// The page a social login that failed ends on, with `?reason=` (`auth/oidc.rs`).
+    pub const SIGN_IN_PROBLEM: &str = "/login/problem";
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const OPENAPI: &str = "/api/openapi.json";
     pub const METRICS: &str = "/metrics";
@@ -127,6 +131,44 @@ pub struct SessionInfo {
     pub ip: Option<String>,
     /// The session the request's access token belongs to.
     pub current: bool,
+    /// How the session began: `password`, or the social-login provider's name.
+    pub signed_in_with: String,
+}
+
+/// A social-login provider the login page offers, in `GET /api/auth/oidc/providers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OidcProvider {
+    /// The path segment of its endpoints, e.g. `gitlab`.
+    pub name: String,
+    /// The button says "Continue with {label}".
+    pub label: String,
+}
+
+/// A social-platform account linked to the user, in `GET /api/auth/identities`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkedIdentity {
+    pub provider: String,
+    /// The email the provider gave when it was linked.
+    pub email: Option<String>,
+    pub linked_at: i64,
+}
+
+/// `GET /api/auth/identities`: the linked identities, and whether the account has a password
+/// (without one, it can set one, and its last identity cannot be unlinked).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WaysIn {
+    pub has_password: bool,
+    pub identities: Vec<LinkedIdentity>,
+}
+
+/// Answer of `POST /api/auth/oidc/{name}/link`: where the browser goes to link the identity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkStart {
+    pub authorization_url: String,
 }
 
 /// Something that happened to the account, in `GET /api/auth/events`.
@@ -163,10 +205,16 @@ pub enum EventKind {
     /// A request carried the refresh cookie more than once (one may be planted by a sibling
     /// subdomain); it was refused.
     AmbiguousCookie,
+    /// A social-platform identity was linked to the account (the detail names the provider).
+    IdentityLinked,
+    IdentityUnlinked,
+    /// A social login naming this account was refused (the detail says why): for one, a
+    /// provider vouching for its email while the account was not linked to it.
+    SocialLoginRefused,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Registered,
         Self::Login,
         Self::LoginFailed,
@@ -178,6 +226,9 @@ impl EventKind {
         Self::SessionRevoked,
         Self::PasswordChanged,
         Self::AmbiguousCookie,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
+        Self::SocialLoginRefused,
     ];
 
     /// The name stored in the database and sent on the wire.
@@ -194,6 +245,9 @@ impl EventKind {
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
             Self::AmbiguousCookie => "ambiguous_cookie",
+            Self::IdentityLinked => "identity_linked",
+            Self::IdentityUnlinked => "identity_unlinked",
+            Self::SocialLoginRefused => "social_login_refused",
         }
     }
 
@@ -204,6 +258,116 @@ impl EventKind {
     /// For people: "reuse detected".
     pub fn label(self) -> String {
         self.name().replace('_', " ")
+    }
+}
+
+/// Why a social login ended without a session (`auth/oidc.rs`). Its code goes in the URL of the
+/// page it ends on (`/login/problem?reason=…`), which says what happened and offers the way back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInProblem {
+    /// No provider of that name is configured, or it has not answered discovery yet.
+    UnknownProvider,
+    /// The person declined at the provider (`error=access_denied`).
+    Denied,
+    /// The provider answered the authorization request with another error.
+    ProviderError,
+    /// No flow cookie, or one whose flow has expired or was already used.
+    FlowExpired,
+    /// The callback's `state` (or provider) is not the flow's: a forged or crossed callback.
+    StateMismatch,
+    /// The callback's `iss` is not the provider's issuer (a mix-up attack, RFC 9207).
+    IssuerMismatch,
+    /// The provider refused the code (used already, expired, or not ours).
+    CodeRejected,
+    /// The provider did not answer in time, or not with something we could read.
+    ProviderUnreachable,
+    /// The ID token failed a check: signature, algorithm, issuer, audience, expiry, nonce.
+    BadIdToken,
+    /// A new account needs an email the provider says it verified.
+    EmailUnverified,
+    /// An account with this email exists and is not linked to this identity.
+    AccountExists,
+    /// The identity is linked to another account (when linking).
+    IdentityTaken,
+    /// The account already has an identity of this provider (when linking).
+    ProviderAlreadyLinked,
+    /// The session that started a link ended before it came back, or the account is disabled.
+    SessionEnded,
+    /// The database could not be reached; nothing was changed.
+    Unavailable,
+}
+
+impl SignInProblem {
+    pub const ALL: [Self; 15] = [
+        Self::UnknownProvider,
+        Self::Denied,
+        Self::ProviderError,
+        Self::FlowExpired,
+        Self::StateMismatch,
+        Self::IssuerMismatch,
+        Self::CodeRejected,
+        Self::ProviderUnreachable,
+        Self::BadIdToken,
+        Self::EmailUnverified,
+        Self::AccountExists,
+        Self::IdentityTaken,
+        Self::ProviderAlreadyLinked,
+        Self::SessionEnded,
+        Self::Unavailable,
+    ];
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|problem| problem.code() == code)
+    }
+
+    /// What the problem page says, for people.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::UnknownProvider => "That sign-in provider is not available right now.",
+            Self::Denied => "You declined at the provider, so you were not logged in.",
+            Self::ProviderError => "The provider could not log you in.",
+            Self::FlowExpired => "This sign-in link has expired or was already used. Please start again.",
+            Self::StateMismatch => {
+                "This answer from the provider does not belong to a sign-in started in this browser, so it was refused."
+            }
+            Self::IssuerMismatch => "The answer came from another provider than the one you chose, so it was refused.",
+            Self::CodeRejected => "The provider refused to confirm this sign-in (it may have been used already).",
+            Self::ProviderUnreachable => "The provider did not answer in time. Please try again.",
+            Self::BadIdToken => "The provider's answer failed our checks, so it was refused.",
+            Self::EmailUnverified => {
+                "The provider did not confirm an email address for you, which a new account needs."
+            }
+            Self::AccountExists => {
+                "An account with this email already exists. We never link a provider to an account on its word alone: log in with your password first, then link the provider from the Sessions page."
+            }
+            Self::IdentityTaken => "That provider account is already linked to another tokenpair account.",
+            Self::ProviderAlreadyLinked => {
+                "Your account is already linked to an account of this provider; unlink it first."
+            }
+            Self::SessionEnded => "Your session ended before the provider answered, so nothing was linked.",
+            Self::Unavailable => "The service is briefly unavailable; nothing was changed. Please try again.",
+        }
+    }
+
+    /// The stable code in `/login/problem?reason=`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnknownProvider => "unknown_provider",
+            Self::Denied => "denied",
+            Self::ProviderError => "provider_error",
+            Self::FlowExpired => "flow_expired",
+            Self::StateMismatch => "state_mismatch",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::CodeRejected => "code_rejected",
+            Self::ProviderUnreachable => "provider_unreachable",
+            Self::BadIdToken => "bad_id_token",
+            Self::EmailUnverified => "email_unverified",
+            Self::AccountExists => "account_exists",
+            Self::IdentityTaken => "identity_taken",
+            Self::ProviderAlreadyLinked => "provider_already_linked",
+            Self::SessionEnded => "session_ended",
+            Self::Unavailable => "unavailable",
+        }
     }
 }
 
@@ -346,5 +510,14 @@ mod tests {
             assert_eq!(EventKind::from_name(kind.name()), Some(kind));
         }
         assert_eq!(EventKind::from_name("made_up"), None);
+    }
+
+    #[test]
+    fn every_sign_in_problem_round_trips_through_its_code_and_says_something() {
+        for problem in SignInProblem::ALL {
+            assert_eq!(SignInProblem::from_code(problem.code()), Some(problem));
+            assert!(problem.message().ends_with('.'), "{problem:?}");
+        }
+        assert_eq!(SignInProblem::from_code("<script>"), None);
     }
 }

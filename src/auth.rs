@@ -29,6 +29,7 @@ pub mod flow;
 pub mod guard;
 pub mod keys;
 pub mod limits;
+pub mod oidc;
 pub mod password;
 pub mod revocation_feed;
 pub mod revoked;

@@ -1,10 +1,14 @@
 //! Settings, read once from the environment at start-up. The listen address is Leptos's own
-//! `LEPTOS_SITE_ADDR`; there is no secret among these: signing keys live in the database, and
-//! the key that may seal them is read from the file `SIGNING_KEY_ENCRYPTION_KEY_FILE` names.
+//! `LEPTOS_SITE_ADDR`. The one secret among these is a social-login provider's client secret,
+//! which `Debug` hides (better read from `OIDC_{NAME}_CLIENT_SECRET_FILE`); signing keys live in
+//! the database, and the key that may seal them is read from the file
+//! `SIGNING_KEY_ENCRYPTION_KEY_FILE` names.
 
 use std::time::Duration;
 
 use ipnet::IpNet;
+
+pub mod oidc;
 
 /// Everything the server needs besides Leptos's own options. `Debug` hides the password a
 /// `DATABASE_URL` may carry.
@@ -62,6 +66,10 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `MAX_CONNECTIONS`: open connections served normally; the rest are shed.
     pub max_connections: usize,
+    /// `OIDC_PROVIDERS` and each provider's `OIDC_{NAME}_*`: social login (`config/oidc.rs`).
+    pub oidc_providers: Vec<oidc::ProviderSettings>,
+    /// How long a social-login provider may take to answer; 10 s (tests shorten it).
+    pub oidc_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -89,6 +97,8 @@ impl std::fmt::Debug for Config {
             .field("header_timeout", &self.header_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_connections", &self.max_connections)
+            .field("oidc_providers", &self.oidc_providers)
+            .field("oidc_timeout", &self.oidc_timeout)
             .finish()
     }
 }
@@ -162,6 +172,8 @@ impl Config {
             password_hash_queue: settings.count("PASSWORD_HASH_QUEUE", "32", 1)?,
             verified_token_cache: settings.count("VERIFIED_TOKEN_CACHE", "10000", 0)?,
             lab: matches!((settings.0)("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
+            oidc_providers: oidc::providers(&settings.0)?,
+            oidc_timeout: oidc::PROVIDER_TIMEOUT,
             trusted_proxies: parse_networks(&settings.text("TRUSTED_PROXIES", ""))
                 .map_err(|problem| ConfigError { name: "TRUSTED_PROXIES", problem })?,
         };

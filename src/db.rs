@@ -40,7 +40,9 @@ macro_rules! live_caller {
 }
 
 pub mod events;
+pub mod identities;
 pub mod keys;
+pub mod oidc_flows;
 pub mod rate_limits;
 pub mod retention;
 pub mod revocations;

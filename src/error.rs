@@ -52,6 +52,15 @@ pub enum Error {
     /// 404: no such session among the user's own.
     #[error("no such session")]
     SessionNotFound,
+    /// 404: no social-login provider of that name is configured and discovered.
+    #[error("no such sign-in provider is available")]
+    UnknownProvider,
+    /// 404: the account has no identity of that provider.
+    #[error("no identity of that provider is linked to this account")]
+    IdentityNotFound,
+    /// 409: unlinking would leave the account no way in.
+    #[error("this is the account's only way in: set a password or link another provider first")]
+    LastWayIn,
     /// 429 with `Retry-After`: too many attempts; wait and try again.
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
@@ -100,7 +109,8 @@ impl Error {
             | Self::InvalidRefreshToken
             | Self::TokenPairMismatch => StatusCode::UNAUTHORIZED,
             Self::WrongCurrentPassword | Self::CrossSite(_) => StatusCode::FORBIDDEN,
-            Self::SessionNotFound => StatusCode::NOT_FOUND,
+            Self::SessionNotFound | Self::UnknownProvider | Self::IdentityNotFound => StatusCode::NOT_FOUND,
+            Self::LastWayIn => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadBody { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -125,6 +135,9 @@ impl Error {
             Self::WrongCurrentPassword => "invalid_current_password",
             Self::CrossSite(_) => "cross_site_request",
             Self::SessionNotFound => "session_not_found",
+            Self::UnknownProvider => "unknown_provider",
+            Self::IdentityNotFound => "identity_not_found",
+            Self::LastWayIn => "last_way_in",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadBody { code, .. } => code,
             Self::NotFound => "not_found",

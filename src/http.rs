@@ -33,6 +33,7 @@ mod keys;
 mod lab;
 mod me;
 pub mod middleware;
+mod oidc;
 mod openapi;
 pub mod pages;
 
@@ -67,6 +68,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(credentials)
         .merge(refresh)
         .merge(logout)
+        .merge(social_login(state))
         .merge(bearer)
         .split_for_parts();
     let served = document.clone();
@@ -92,6 +94,20 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         );
     let router = router.route(paths::LAB, get(lab::status));
     (if state.config.lab { router.merge(lab_routes(state)) } else { router }, document)
+}
+
+/// Social login (`http/oidc.rs`). The start and the callback are browser navigations from the
+/// provider's site, so no cross-site guard: the flow cookie and `state` bind them. Beginning a
+/// flow spends the login budget of its address.
+fn social_login(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(oidc::start))
+        .routes(routes!(oidc::link))
+        .route_layer(from_fn_with_state(state.clone(), middleware::login_per_ip))
+        .routes(routes!(oidc::callback))
+        .routes(routes!(oidc::providers))
+        .routes(routes!(oidc::identities))
+        .routes(routes!(oidc::unlink))
 }
 
 /// The attack lab's extra routes (only with `TOKENPAIR_LAB=1`; see `http/lab.rs`).

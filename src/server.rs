@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::keys::{KeyError, Keys, RELOAD_INTERVAL};
 use crate::auth::limits::Limits;
+use crate::auth::oidc::Providers;
 use crate::auth::password::Passwords;
 use crate::auth::revocation_feed;
 use crate::auth::seed_cipher::SeedCipher;
@@ -38,6 +39,8 @@ pub enum StartupError {
     Keys(#[from] KeyError),
     #[error("cannot prepare password hashing: {0}")]
     Passwords(String),
+    #[error("cannot prepare social login: {0}")]
+    SocialLogin(String),
 }
 
 /// Opens and migrates the database, loads (or creates) the signing keys and the revocations of
@@ -53,6 +56,7 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
     let limits = Limits::new(config, &db);
     let tokens = Tokens::new(keys, config);
     revocation_feed::catch_up(&tokens, &db).await.map_err(DbError::Connect)?;
+    let oidc = social_login(config).await?;
     let state = AppState::new(Parts {
         leptos_options,
         config: config.clone(),
@@ -60,6 +64,7 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
         tokens,
         passwords,
         limits,
+        oidc,
         metrics: Arc::new(Metrics::default()),
     });
     tokio::spawn(upkeep(state.clone()));
@@ -68,6 +73,20 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
     }
     Ok(state)
 }
+
+/// The social-login providers, discovery begun: each that answers within a few seconds has its
+/// button from the first page; the others are retried in the background and say so in the log.
+async fn social_login(config: &Config) -> Result<Arc<Providers>, StartupError> {
+    let origin = config.app_origins.first().map_or("", String::as_str);
+    let providers = Providers::new(&config.oidc_providers, origin, config.oidc_timeout)
+        .map_err(StartupError::SocialLogin)?;
+    let providers = Arc::new(providers);
+    providers.start_discovery(DISCOVERY_WAIT).await;
+    Ok(providers)
+}
+
+/// How long start-up waits for the providers' first discovery before serving without them.
+const DISCOVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The cipher for the signing keys' seeds, from `SIGNING_KEY_ENCRYPTION_KEY_FILE`.
 pub fn seed_cipher(config: &Config) -> Result<SeedCipher, KeyError> {

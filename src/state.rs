@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::auth::limits::Limits;
+use crate::auth::oidc::Providers;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
@@ -28,6 +29,8 @@ pub struct Parts {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub limits: Limits,
+    /// The social-login providers (none configured: the feature is off).
+    pub oidc: Arc<Providers>,
     pub metrics: Arc<Metrics>,
 }
 

@@ -50,6 +50,7 @@ pub async fn sessions(db: &Pool, who: &AccessClaims) -> Result<Vec<SessionInfo>>
             expires_at: row.expires_at,
             user_agent: row.user_agent,
             ip: row.ip,
+            signed_in_with: row.signed_in_with,
         })
         .collect())
 }
@@ -92,8 +93,9 @@ pub async fn revoke_all(
     Ok(Revoked { revoked: revoked.len() })
 }
 
-/// Changes the password after checking the current one; every other session is revoked and
-/// this one stays, vouched for by the new password.
+/// Changes the password after checking the current one (or sets the first one of an account
+/// made by a social login); every other session is revoked and this one stays, vouched for
+/// by the new password.
 pub async fn change_password(
     db: &Pool,
     revoked_set: &RevokedSet,
@@ -107,7 +109,11 @@ pub async fn change_password(
     limits.password_change(&who.sub, client.rate_key).await?;
     password::validate_new(&change.new_password, &who.email, "new_password")?;
     let user = db::users::find_for_caller(db, caller(who)).await?.ok_or(Error::SessionRevoked)?;
-    if !passwords.verify(change.current_password, Some(user.password_hash), Lane::Account).await? {
+    // An account made by a social login has no password to check: it sets its first one.
+    let has_password = db::users::is_usable_password(&user.password_hash);
+    if has_password
+        && !passwords.verify(change.current_password, Some(user.password_hash), Lane::Account).await?
+    {
         return Err(Error::WrongCurrentPassword);
     }
     let hash = passwords.hash(change.new_password, Lane::Account).await?;

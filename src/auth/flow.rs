@@ -54,7 +54,7 @@ pub async fn register(
     })?;
     db::events::record(db, client.event(&id, None, EventKind::Registered)).await?;
     tracing::info!("registered");
-    let issued = start_session(db, tokens, User { id, email }, now, client).await?;
+    let issued = start_session(db, tokens, User { id, email }, now, SignedInWith::Password, client).await?;
     with_device(tokens, issued)
 }
 
@@ -72,8 +72,12 @@ pub async fn login(
     let user = db::users::find_enabled_by_email(db, &email).await?;
     let budget = device::budget(tokens, device_cookie, &email, user.as_ref().map(|user| user.id.as_str()));
     limits.login_allowed(&budget).await?;
-    let stored = user.as_ref().map(|user| user.password_hash.clone());
-    // Runs a full Argon2id verification even for an unknown email: same time, same answer.
+    let stored = user
+        .as_ref()
+        .map(|user| user.password_hash.clone())
+        .filter(|hash| db::users::is_usable_password(hash));
+    // Runs a full Argon2id verification even for an unknown email or an account without a
+    // password: same time, same answer.
     let matches = passwords.verify(credentials.password, stored, Lane::SignIn).await?;
     let known = user.as_ref().map(|user| user.id.clone());
     let Some(user) = user.filter(|_| matches) else {
@@ -82,7 +86,9 @@ pub async fn login(
     tracing::Span::current().record("user_id", user.id.as_str());
     tracing::info!(known_device = matches!(budget, LoginBudget::Device(_)), "logged in");
     let user_record = User { id: user.id, email: user.email };
-    let issued = start_session(db, tokens, user_record, user.password_changed_at, client).await?;
+    let issued =
+        start_session(db, tokens, user_record, user.password_changed_at, SignedInWith::Password, client)
+            .await?;
     with_device(tokens, issued)
 }
 
@@ -289,11 +295,26 @@ pub async fn refuse_ambiguous_cookie(
     Error::AmbiguousCookie
 }
 
-async fn start_session(
+/// Which way a session began: recorded on the session and its login event.
+#[derive(Clone, Copy, Debug)]
+pub enum SignedInWith<'a> {
+    Password,
+    /// A social login (`oidc/`): the provider's name and label.
+    Provider {
+        name: &'a str,
+        label: &'a str,
+    },
+}
+
+/// Opens a session for `user` and signs its first pair: the end of every way in (a password
+/// here, a social login in `oidc/`). `password_changed_at` is the user's, which the session
+/// is vouched for by.
+pub async fn start_session(
     db: &Pool,
     tokens: &Tokens,
     user: User,
     password_changed_at: i64,
+    way_in: SignedInWith<'_>,
     client: Client,
 ) -> Result<Issued> {
     let now = unix_now();
@@ -313,14 +334,24 @@ async fn start_session(
         password_changed_at,
         user_agent,
         ip: client.ip.as_deref(),
+        signed_in_with: match way_in {
+            SignedInWith::Password => "password",
+            SignedInWith::Provider { name, .. } => name,
+        },
     };
     db::sessions::create(db, session).await?;
-    db::events::record(db, client.event(&user.id, Some(&session_id), EventKind::Login)).await?;
+    let detail = match way_in {
+        SignedInWith::Password => None,
+        SignedInWith::Provider { label, .. } => Some(format!("with {label}")),
+    };
+    let event =
+        NewEvent { detail: detail.as_deref(), ..client.event(&user.id, Some(&session_id), EventKind::Login) };
+    db::events::record(db, event).await?;
     let access = tokens.sign_access(&user.id, &user.email, &session_id, now).map_err(Error::internal)?;
     tracing::info!(session_id = %session_id, "session started");
     Ok(Issued { access, refresh, user, device: None })
 }
 
-fn normalise_email(email: &str) -> String {
+pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }

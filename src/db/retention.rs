@@ -7,6 +7,7 @@
 //! | a security event                       | older than `EVENT_RETENTION` (90 days), or beyond its user's newest 500 |
 //! | a rate-limit counter                   | fully replenished (`auth/limits.rs`)            |
 //! | a revocation                           | no token it matches can be live (one access lifetime) |
+//! | a social login under way (`oidc_flows`) | expired (10 minutes after it began)            |
 //!
 //! Two bounds hold between runs, at every rotation (`db/sessions.rs`, `db/events.rs`): a
 //! session keeps its newest 20 refresh tokens (never the current one or its parent) and its
@@ -14,7 +15,7 @@
 
 use std::time::Duration;
 
-use super::{events, revocations, sessions, Pool};
+use super::{events, oidc_flows, revocations, sessions, Pool};
 
 /// The most events kept per user.
 pub const EVENTS_PER_USER: i64 = 500;
@@ -38,6 +39,7 @@ pub struct Deleted {
     pub sessions: u64,
     pub events: u64,
     pub revocations: u64,
+    pub oidc_flows: u64,
 }
 
 /// Deletes what `retention` no longer keeps, as of `now` (Unix seconds).
@@ -50,8 +52,10 @@ pub async fn run(pool: &Pool, retention: Retention, now: i64) -> Result<Deleted,
         let revocations = revocations::delete_before(pool, before(retention.revocations), BATCH).await?;
         deleted.sessions += sessions;
         deleted.events += events;
+        let flows = oidc_flows::delete_expired(pool, now, BATCH).await?;
         deleted.revocations += revocations;
-        if [sessions, events, revocations].iter().all(|&deleted| deleted < BATCH as u64) {
+        deleted.oidc_flows += flows;
+        if [sessions, events, revocations, flows].iter().all(|&deleted| deleted < BATCH as u64) {
             return Ok(deleted);
         }
     }

@@ -19,6 +19,8 @@ pub struct NewSession<'a> {
     pub password_changed_at: i64,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
+    /// `password`, or the social-login provider's name.
+    pub signed_in_with: &'a str,
 }
 
 /// Inserts the session and its first refresh token, together or not at all.
@@ -26,8 +28,8 @@ pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
     let mut tx = super::begin_write(pool).await?;
     query(
         "INSERT INTO sessions (id, user_id, current_jti, created_at, refreshed_at, expires_at,
-                               max_expires_at, password_changed_at, user_agent, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                               max_expires_at, password_changed_at, user_agent, ip, signed_in_with)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(session.id)
     .bind(session.user_id)
@@ -39,6 +41,7 @@ pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
     .bind(session.password_changed_at)
     .bind(session.user_agent)
     .bind(session.ip)
+    .bind(session.signed_in_with)
     .execute(&mut *tx)
     .await?;
     insert_token(&mut tx, session.jti, session.id, None, session.now, session.expires_at).await?;
@@ -271,6 +274,7 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub signed_in_with: String,
 }
 
 /// The caller's user's live sessions, most recently active first; at most `limit`. Empty when
@@ -281,7 +285,7 @@ pub async fn live_of_caller(
     limit: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     query_as(concat!(
-        "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip FROM sessions
+        "SELECT id, created_at, refreshed_at, expires_at, user_agent, ip, signed_in_with FROM sessions
          WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND ",
         live_caller!(),
         " ORDER BY refreshed_at DESC, created_at DESC LIMIT $4"

@@ -4,6 +4,15 @@ use sqlx::any::AnyExecutor;
 
 use super::{query, query_as, Caller, Pool};
 
+/// The `password_hash` of an account without a password (made by a social login): no password
+/// verifies it, as Django's and `/etc/shadow`'s `!` mark an unusable password.
+pub const NO_PASSWORD: &str = "!";
+
+/// Whether `password_hash` is a password's hash, not [`NO_PASSWORD`].
+pub fn is_usable_password(password_hash: &str) -> bool {
+    !password_hash.starts_with('!')
+}
+
 /// A user as a login sees it. `Debug` leaves the password hash out.
 #[derive(sqlx::FromRow)]
 pub struct UserRow {
@@ -32,7 +41,7 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts the user; a taken email surfaces as a unique violation (see `db::is_unique_violation`).
-pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(db: impl AnyExecutor<'_>, user: NewUser<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -42,7 +51,7 @@ pub async fn insert(pool: &Pool, user: NewUser<'_>) -> Result<(), sqlx::Error> {
     .bind(user.password_hash)
     .bind(user.now)
     .bind(user.now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -56,6 +65,22 @@ pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<Us
     .bind(email)
     .fetch_optional(pool)
     .await
+}
+
+/// The enabled user with this id, if any.
+pub async fn find_enabled(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    query_as(
+        "SELECT id, email, password_hash, password_changed_at FROM users
+         WHERE id = $1 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The id of the account with this (normalised) email, enabled or not.
+pub async fn id_of_email(pool: &Pool, email: &str) -> Result<Option<String>, sqlx::Error> {
+    super::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(pool).await
 }
 
 /// The caller's user, if the caller's session is live.

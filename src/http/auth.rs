@@ -144,17 +144,21 @@ async fn presented_refresh(
 /// The access token in the body, the refresh token in the cookie (and a new device cookie
 /// after a login or registration).
 fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -> Response {
-    let cookie_max_age = issued.refresh.expires_at - unix_now();
     let body = TokenResponse {
         access_token: issued.access.token,
         token_type: "Bearer".into(),
         expires_in: state.tokens.access_ttl.as_secs(),
         user: issued.user,
     };
-    let mut jar =
-        jar.add(cookie::refresh(issued.refresh.token, cookie_max_age)).add(cookie::hint(cookie_max_age));
+    let mut jar = with_session_cookies(jar, issued.refresh);
     if let Some(device) = issued.device {
         jar = jar.add(cookie::device(device.token, device.expires_at - unix_now()));
     }
     (status, jar, Json(body)).into_response()
+}
+
+/// The refresh cookie and the logged-in hint of a session just begun or renewed.
+pub(super) fn with_session_cookies(jar: CookieJar, refresh: crate::auth::tokens::Signed) -> CookieJar {
+    let max_age = refresh.expires_at - unix_now();
+    jar.add(cookie::refresh(refresh.token, max_age)).add(cookie::hint(max_age))
 }

@@ -104,6 +104,15 @@ pub fn owned(settings: &[(&str, &str)]) -> Vec<(String, String)> {
 /// way (through a proxy, say).
 pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Vec<(String, String)>) -> TestApp {
     let config = config_for(&database, &settings);
+    spawn_configured(database, settings, config).await
+}
+
+/// Starts the app with `config`, for the settings no environment variable reaches.
+pub async fn spawn_configured(
+    database: Arc<TestDatabase>,
+    settings: Vec<(String, String)>,
+    config: Config,
+) -> TestApp {
     let state = try_build_state(&config).await.expect("app starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
     let addr: SocketAddr = listener.local_addr().expect("local address");

@@ -4,6 +4,7 @@
 //! dropped afterwards. `scripts/test.sh` runs both passes.
 
 mod helpers;
+mod oidc_provider;
 mod support;
 
 mod brute_force;
@@ -34,3 +35,4 @@ mod register;
 mod revocation;
 mod rotation;
 mod sessions;
+mod social_login;

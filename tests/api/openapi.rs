@@ -41,6 +41,12 @@ async fn the_openapi_document_is_3_1_and_every_operation_in_it_is_a_live_route()
         ("GET", "/api/auth/events"),
         ("GET", "/api/auth/sessions/current/chain"),
         ("GET", "/.well-known/jwks.json"),
+        ("GET", "/api/auth/oidc/providers"),
+        ("GET", "/api/auth/oidc/{name}/start"),
+        ("GET", "/api/auth/oidc/{name}/callback"),
+        ("POST", "/api/auth/oidc/{name}/link"),
+        ("GET", "/api/auth/identities"),
+        ("DELETE", "/api/auth/identities/{provider}"),
     ];
     for (method, path) in expected {
         assert!(
