@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,11 @@ import { join } from "node:path";
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), "tokenpair-e2e-"));
 export const ACCESS_TOKEN_TTL_SECONDS = 5;
+// The social-login provider (oidc/provider.mjs) on `localhost`: another site than the app's
+// 127.0.0.1. Its client secret is made up for this run.
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3190);
+const oidcSecret = randomBytes(24).toString("base64url");
+export const OIDC_LABEL = "Test Provider";
 
 export default defineConfig({
   testDir: "./tests",
@@ -42,7 +48,23 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [
+  {
+    command: "exec node oidc/provider.mjs",
+    url: `http://localhost:${oidcPort}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 30_000,
+    env: {
+      OIDC_PORT: String(oidcPort),
+      APP_ORIGIN: `http://127.0.0.1:${port}`,
+      OIDC_NAME: "e2e",
+      OIDC_CLIENT_ID: "tokenpair-e2e",
+      OIDC_CLIENT_SECRET: oidcSecret,
+    },
+  },
+  {
     command: "exec ./target/debug/tokenpair",
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,
@@ -62,6 +84,12 @@ export default defineConfig({
       RUST_LOG: "info",
       // The attack lab's demos that need capabilities a page never has (loopback only).
       TOKENPAIR_LAB: "1",
+      OIDC_PROVIDERS: "e2e",
+      OIDC_E2E_ISSUER: `http://localhost:${oidcPort}`,
+      OIDC_E2E_CLIENT_ID: "tokenpair-e2e",
+      OIDC_E2E_CLIENT_SECRET: oidcSecret,
+      OIDC_E2E_LABEL: OIDC_LABEL,
     },
   },
+  ],
 });

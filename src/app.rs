@@ -8,7 +8,10 @@ use leptos_router::{path, Lazy};
 use crate::client::store::provide_auth;
 use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
-use crate::pages::{AccountRoute, Home, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute};
+use crate::pages::{
+    AccountRoute, Home, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute,
+    SignInProblemRoute,
+};
 
 /// The document around the app, rendered on the server only. The head tags that never change
 /// are written here as plain HTML rather than with leptos_meta's components in `App`, so the
@@ -55,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/register") view=Register />
                     <Route path=path!("/login") view=Login />
+                    <Route path=path!("/login/problem") view={Lazy::<SignInProblemRoute>::new()} />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
                     <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()} />
                     <Route path=path!("/inspector") view={Lazy::<InspectorRoute>::new()} />

@@ -12,6 +12,7 @@ mod login;
 mod not_found;
 mod register;
 mod sessions;
+mod sign_in_problem;
 
 pub use home::Home;
 pub use login::Login;
@@ -41,3 +42,4 @@ lazy_page!(AccountRoute => account::Account);
 lazy_page!(SessionsRoute => sessions::Sessions);
 lazy_page!(InspectorRoute => inspector::Inspector);
 lazy_page!(LabRoute => lab::Lab);
+lazy_page!(SignInProblemRoute => sign_in_problem::SignInProblemPage);

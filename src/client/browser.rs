@@ -162,6 +162,13 @@ pub fn location() -> Option<(String, String, String)> {
     Some((location.hostname().ok()?, location.port().ok()?, location.origin().ok()?))
 }
 
+/// Leaves the app for `url` (a provider's authorization page), as a link click would.
+pub fn go_to(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(url);
+    }
+}
+
 /// Opens `url` in a new window, handing every message posted to this window to `on_message`.
 pub fn open_window_and_listen(url: &str, on_message: impl Fn(JsValue) + 'static) {
     let Some(window) = web_sys::window() else { return };

@@ -64,3 +64,4 @@ pub fn location() -> Option<(String, String, String)> {
 pub fn open_window_and_listen(_url: &str, _on_message: impl Fn(JsValue) + 'static) {}
 
 pub fn on_restored_from_history(_on_restored: impl Fn() + 'static) {}
+pub fn go_to(_url: &str) {}

@@ -44,6 +44,11 @@ pub async fn post_json<R: DeserializeOwned>(path: &str, body: &impl Serialize) -
     decode(request.send().await.map_err(network)?).await
 }
 
+/// `GET`s a public endpoint (the social-login providers) and reads the JSON answer.
+pub async fn get_json<R: DeserializeOwned>(path: &str) -> Result<R, ApiError> {
+    decode(Request::get(path).send().await.map_err(network)?).await
+}
+
 /// `GET`s a protected endpoint with the access token, refreshing once on a 401.
 pub async fn get_authed<R: DeserializeOwned>(auth: Auth, path: &str) -> Result<R, ApiError> {
     decode(send_authed(auth, Method::GET, path, None).await?).await

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::{CredentialsForm, FormKind};
+use crate::components::{CredentialsForm, FormKind, SocialButtons};
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -10,6 +10,7 @@ pub fn Login() -> impl IntoView {
         <Title text="Log in · tokenpair" />
         <section class="narrow">
             <h1>"Log in"</h1>
+            <SocialButtons />
             <CredentialsForm kind=FormKind::Login />
             <p class="muted">"No account yet? " <A href="/register">"Register"</A></p>
         </section>

@@ -5,16 +5,19 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::{
-    paths, PasswordChange, Revoked, SecurityEvent, SessionInfo, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS,
+    paths, PasswordChange, Revoked, SecurityEvent, SessionInfo, WaysIn, PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS,
 };
 use crate::client::fetch::{get_authed, post_authed, send_authed_empty, ApiError};
 use crate::client::local_time;
 use crate::client::refresh::logout;
 use crate::client::store::use_auth;
-use crate::components::RequireAuth;
+use crate::components::{use_providers, RequireAuth};
 
-/// Where a user sees every session of theirs, ends any of them, changes the password, and
-/// reads what happened to the account.
+mod ways_in;
+
+/// Where a user sees every session of theirs, ends any of them, links and unlinks social
+/// logins, changes (or sets) the password, and reads what happened to the account.
 #[component]
 pub fn Sessions() -> impl IntoView {
     view! {
@@ -31,9 +34,9 @@ pub fn Sessions() -> impl IntoView {
 /// A list loaded from the API: not yet, failed, or here.
 type Loaded<T> = RwSignal<Option<Result<Vec<T>, ApiError>>>;
 
-/// After an action: what it did, for the status line, and a reload of both lists.
+/// After an action: what it did, for the status line, and a reload of the lists.
 #[derive(Clone, Copy)]
-struct Done {
+pub struct Done {
     notice: RwSignal<Option<String>>,
     version: RwSignal<u32>,
 }
@@ -48,23 +51,35 @@ impl Done {
 #[component]
 fn SessionsPanel() -> impl IntoView {
     let auth = use_auth();
-    let done = Done { notice: RwSignal::new(None), version: RwSignal::new(0) };
+    // Back from linking a provider (`/sessions?linked=name`): say so.
+    let linked = leptos_router::hooks::use_query_map().get_untracked().get("linked");
+    let linked = linked
+        .filter(|name| name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let done = Done {
+        notice: RwSignal::new(linked.map(|name| format!("Linked {name}."))),
+        version: RwSignal::new(0),
+    };
     let sessions: Loaded<SessionInfo> = RwSignal::new(None);
     let events: Loaded<SecurityEvent> = RwSignal::new(None);
+    let ways = RwSignal::new(None::<Result<WaysIn, ApiError>>);
     Effect::new(move || {
         done.version.track();
         spawn_local(async move {
             sessions.set(Some(get_authed(auth, paths::SESSIONS).await));
+            ways.set(Some(get_authed(auth, paths::IDENTITIES).await));
             events.set(Some(get_authed(auth, paths::EVENTS).await));
         });
     });
+    let has_password =
+        Signal::derive(move || !matches!(ways.get(), Some(Ok(WaysIn { has_password: false, .. }))));
     view! {
         <p class="notice-line" role="status">
             {move || done.notice.get()}
         </p>
         <div class="grid grid-wide">
             <SessionsCard sessions done />
-            <PasswordForm on_done=move |message| done.report(Ok(message)) />
+            <ways_in::WaysInCard ways done />
+            <PasswordForm has_password on_done=move |message| done.report(Ok(message)) />
             <EventsCard events />
         </div>
     }
@@ -97,10 +112,22 @@ fn SessionsCard(sessions: Loaded<SessionInfo>, done: Done) -> impl IntoView {
             logout(auth).await;
         })
     };
+    let providers = use_providers();
     let rows = move |list: Vec<SessionInfo>| {
+        let known = providers.get().unwrap_or_default();
+        let way_in = move |name: &str| match known.iter().find(|p| p.name == name) {
+            Some(provider) => provider.label.clone(),
+            None if name == "password" => "a password".to_owned(),
+            None => name.to_owned(),
+        };
         view! {
             <ul class="list" aria-label="Sessions">
-                {list.into_iter().map(|s| view! { <SessionRow session=s on_revoke=revoke /> }).collect_view()}
+                {list
+                    .into_iter()
+                    .map(|s| {
+                        view! { <SessionRow way_in=way_in(&s.signed_in_with) session=s on_revoke=revoke /> }
+                    })
+                    .collect_view()}
             </ul>
         }
     };
@@ -153,13 +180,18 @@ fn loaded<T, V: IntoView + 'static>(
 }
 
 #[component]
-fn SessionRow(session: SessionInfo, on_revoke: impl Fn(String) + Copy + 'static) -> impl IntoView {
+fn SessionRow(
+    session: SessionInfo,
+    way_in: String,
+    on_revoke: impl Fn(String) + Copy + 'static,
+) -> impl IntoView {
     let id = session.id.clone();
     let agent = session.user_agent.clone().unwrap_or_else(|| "Unknown client".into());
     let facts = format!(
-        "{} · signed in {} · active {}",
+        "{} · signed in {} with {} · active {}",
         session.ip.clone().unwrap_or_default(),
         local_time(session.created_at),
+        way_in,
         local_time(session.last_refreshed_at),
     );
     view! {
@@ -200,7 +232,7 @@ fn EventRow(event: SecurityEvent) -> impl IntoView {
 }
 
 #[component]
-fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
+fn PasswordForm(has_password: Signal<bool>, on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
     let auth = use_auth();
     let (current, new) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let error = RwSignal::new(None::<String>);
@@ -216,7 +248,7 @@ fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
                     error.set(None);
                     current.set(String::new());
                     new.set(String::new());
-                    on_done(format!("Password changed. {} other session(s) logged out.", r.revoked));
+                    on_done(format!("Password saved. {} other session(s) logged out.", r.revoked));
                 }
                 Err(err) => error.set(Some(err.message())),
             }
@@ -225,17 +257,19 @@ fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
     };
     view! {
         <form class="card form" on:submit=submit>
-            <h2>"Change password"</h2>
-            <div class="field">
-                <label for="current-password">"Current password"</label>
-                <input
-                    id="current-password"
-                    type="password"
-                    autocomplete="current-password"
-                    required
-                    bind:value=current
-                />
-            </div>
+            <h2>{move || if has_password.get() { "Change password" } else { "Set a password" }}</h2>
+            <Show when=move || has_password.get()>
+                <div class="field">
+                    <label for="current-password">"Current password"</label>
+                    <input
+                        id="current-password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                        bind:value=current
+                    />
+                </div>
+            </Show>
             <div class="field">
                 <label for="new-password">"New password"</label>
                 <input
@@ -253,7 +287,7 @@ fn PasswordForm(on_done: impl Fn(String) + Copy + 'static) -> impl IntoView {
                 {move || error.get()}
             </p>
             <button type="submit" class="button" disabled=move || pending.get()>
-                "Change password"
+                {move || if has_password.get() { "Change password" } else { "Set password" }}
             </button>
         </form>
     }
