@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::{
-    paths, PasswordChange, Revoked, SecurityEvent, SessionInfo, WaysIn, PASSWORD_MAX_CHARS,
+    paths, OidcProvider, PasswordChange, Revoked, SecurityEvent, SessionInfo, WaysIn, PASSWORD_MAX_CHARS,
     PASSWORD_MIN_CHARS,
 };
 use crate::client::fetch::{get_authed, post_authed, send_authed_empty, ApiError};
@@ -115,11 +115,7 @@ fn SessionsCard(sessions: Loaded<SessionInfo>, done: Done) -> impl IntoView {
     let providers = use_providers();
     let rows = move |list: Vec<SessionInfo>| {
         let known = providers.get().unwrap_or_default();
-        let way_in = move |name: &str| match known.iter().find(|p| p.name == name) {
-            Some(provider) => provider.label.clone(),
-            None if name == "password" => "a password".to_owned(),
-            None => name.to_owned(),
-        };
+        let way_in = move |name: &str| way_in_label(&known, name);
         view! {
             <ul class="list" aria-label="Sessions">
                 {list
@@ -290,6 +286,15 @@ fn PasswordForm(has_password: Signal<bool>, on_done: impl Fn(String) + Copy + 's
                 {move || if has_password.get() { "Change password" } else { "Set password" }}
             </button>
         </form>
+    }
+}
+
+/// How a session began, for people: "a password", or the provider's label.
+fn way_in_label(providers: &[OidcProvider], signed_in_with: &str) -> String {
+    match providers.iter().find(|p| p.name == signed_in_with) {
+        Some(provider) => provider.label.clone(),
+        None if signed_in_with == "password" => "a password".to_owned(),
+        None => signed_in_with.to_owned(),
     }
 }
 
