@@ -9,7 +9,7 @@ use crate::client::store::provide_auth;
 use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
 use crate::pages::{
-    AccountRoute, Home, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute,
+    AccountRoute, HomeRoute, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute,
     SignInProblemRoute,
 };
 
@@ -55,7 +55,7 @@ pub fn App() -> impl IntoView {
             <Nav />
             <main class="page">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("/register") view=Register />
                     <Route path=path!("/login") view=Login />
                     <Route path=path!("/login/problem") view={Lazy::<SignInProblemRoute>::new()} />

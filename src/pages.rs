@@ -1,6 +1,7 @@
-//! One module per page. The pages a visitor meets first (home, log in, register) are in the
-//! main wasm; the pages behind a login are lazy routes, each its own wasm chunk fetched the first
-//! time it is visited (built with `cargo leptos build --split`; README, "The client's weight").
+//! One module per page. The forms a visitor meets first (log in, register) are in the main
+//! wasm; the home page, the sign-in problem page and the pages behind a login are lazy routes,
+//! each its own wasm chunk fetched the first time it is visited (built with
+//! `cargo leptos build --split`; README, "The client's weight").
 
 use leptos::prelude::*;
 
@@ -14,7 +15,6 @@ mod register;
 mod sessions;
 mod sign_in_problem;
 
-pub use home::Home;
 pub use login::Login;
 pub use not_found::NotFound;
 pub use register::Register;
@@ -38,6 +38,7 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(HomeRoute => home::Home);
 lazy_page!(AccountRoute => account::Account);
 lazy_page!(SessionsRoute => sessions::Sessions);
 lazy_page!(InspectorRoute => inspector::Inspector);

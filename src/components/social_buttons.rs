@@ -1,14 +1,27 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::api::{paths, OidcProvider};
 use crate::client::fetch::get_json;
 
 /// The social-login providers the server offers, asked for once the page has hydrated (an
-/// empty list, the feature off, shows nothing).
-pub fn use_providers() -> LocalResource<Vec<OidcProvider>> {
-    LocalResource::new(|| async {
-        get_json::<Vec<OidcProvider>>(paths::OIDC_PROVIDERS).await.unwrap_or_default()
-    })
+/// empty list, the feature off, shows nothing). A signal filled by an effect rather than a
+/// `LocalResource`, whose async machinery would add kilobytes to the main wasm.
+pub fn use_providers() -> RwSignal<Vec<OidcProvider>> {
+    let providers = RwSignal::new(Vec::new());
+    Effect::new(move || {
+        spawn_local(async move {
+            providers.set(offered_providers().await);
+        });
+    });
+    providers
+}
+
+/// `GET /api/auth/oidc/providers`, read in a wasm chunk of its own (`#[lazy]`, fetched with the
+/// first page that asks), so the parsing it needs does not weigh on the main wasm.
+#[lazy]
+async fn offered_providers() -> Vec<OidcProvider> {
+    get_json::<Vec<OidcProvider>>(paths::OIDC_PROVIDERS).await.unwrap_or_default()
 }
 
 /// "Continue with {label}" for each provider: plain links to the start endpoint, which sends
@@ -17,7 +30,7 @@ pub fn use_providers() -> LocalResource<Vec<OidcProvider>> {
 pub fn SocialButtons() -> impl IntoView {
     let providers = use_providers();
     move || {
-        let list = providers.get().unwrap_or_default();
+        let list = providers.get();
         (!list.is_empty()).then(|| {
             view! {
                 <div class="social" aria-label="Log in with another account">

@@ -114,7 +114,7 @@ fn SessionsCard(sessions: Loaded<SessionInfo>, done: Done) -> impl IntoView {
     };
     let providers = use_providers();
     let rows = move |list: Vec<SessionInfo>| {
-        let known = providers.get().unwrap_or_default();
+        let known = providers.get();
         let way_in = move |name: &str| way_in_label(&known, name);
         view! {
             <ul class="list" aria-label="Sessions">

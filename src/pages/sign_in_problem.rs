@@ -15,7 +15,7 @@ pub fn SignInProblemPage() -> impl IntoView {
     let providers = use_providers();
     let label = move || {
         let name = query.read().get("provider").unwrap_or_default();
-        let list = providers.get().unwrap_or_default();
+        let list = providers.get();
         list.into_iter().find(|p| p.name == name).map_or_else(|| "the provider".to_owned(), |p| p.label)
     };
     let message = move || problem().map_or("The sign-in did not complete.", SignInProblem::message);

@@ -18,7 +18,7 @@ use crate::components::use_providers;
 pub fn WaysInCard(ways: RwSignal<Option<Result<WaysIn, ApiError>>>, done: Done) -> impl IntoView {
     let providers = use_providers();
     let label_of = move |name: &str| {
-        let list = providers.get().unwrap_or_default();
+        let list = providers.get();
         list.into_iter().find(|p| p.name == name).map_or_else(|| name.to_owned(), |p| p.label)
     };
     let body = move || match ways.get() {
@@ -27,12 +27,8 @@ pub fn WaysInCard(ways: RwSignal<Option<Result<WaysIn, ApiError>>>, done: Done) 
         Some(Ok(ways)) => {
             let unlinkable = ways.has_password || ways.identities.len() > 1;
             let linked: Vec<String> = ways.identities.iter().map(|i| i.provider.clone()).collect();
-            let offered: Vec<OidcProvider> = providers
-                .get()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|p| !linked.contains(&p.name))
-                .collect();
+            let offered: Vec<OidcProvider> =
+                providers.get().into_iter().filter(|p| !linked.contains(&p.name)).collect();
             view! {
                 <p class="muted small">
                     {if ways.has_password { "Password: set." } else { "Password: none yet (set one below)." }}
