@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh          the app: wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
 #   scripts/setup.sh --test   also the test tools: Playwright and a Chromium to drive, leptosfmt,
-#                             and Schemathesis (in .tools/venv) for the API fuzzing run
+#                             Schemathesis (in .tools/venv) for the API fuzzing run, and
+#                             aiosmtpd (the same venv), the SMTP server the mail tests read
 #
 # Works on a machine that has only Rust (rustup) and Node/npm. The two cargo installs build
 # from a copy of the crate source with one dependency pinned back, because their own
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 CARGO_LEPTOS_VERSION=0.3.11
 LEPTOSFMT_VERSION=0.1.33
 SCHEMATHESIS_VERSION=4.32.5
+AIOSMTPD_VERSION=1.4.6
 TOOLS_DIR="$PWD/.tools"            # npm-installed wasm-opt lives here, off the system PATH
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -106,6 +108,14 @@ ensure_schemathesis() {
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
+ensure_aiosmtpd() {
+  local venv="$TOOLS_DIR/venv"
+  if "$venv/bin/python" -m aiosmtpd --version 2>/dev/null | grep -q "$AIOSMTPD_VERSION"; then return; fi
+  step "installing aiosmtpd $AIOSMTPD_VERSION into .tools/venv (the SMTP server of the mail tests)"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+}
+
 ensure_wasm_target
 ensure_cargo_leptos
 ensure_wasm_bindgen
@@ -114,5 +124,6 @@ if [ "${1:-}" = "--test" ]; then
   ensure_playwright
   ensure_leptosfmt
   ensure_schemathesis
+  ensure_aiosmtpd
 fi
 step "toolchain ready"

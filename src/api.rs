@@ -16,6 +16,10 @@ pub mod paths {
     pub const PASSWORD: &str = "/api/auth/password";
     pub const EVENTS: &str = "/api/auth/events";
     pub const CHAIN: &str = "/api/auth/sessions/current/chain";
+    pub const PASSWORD_RESET: &str = "/api/auth/password-reset";
+    pub const PASSWORD_RESET_CONFIRM: &str = "/api/auth/password-reset/confirm";
+    pub const VERIFY_EMAIL: &str = "/api/auth/verify-email";
+    pub const VERIFY_EMAIL_CONFIRM: &str = "/api/auth/verify-email/confirm";
     pub const OIDC_PROVIDERS: &str = "/api/auth/oidc/providers";
     pub const IDENTITIES: &str = "/api/auth/identities";
     /// The page a social login that failed ends on, with `?reason=` (`auth/oidc.rs`).
@@ -108,6 +112,10 @@ impl std::fmt::Debug for TokenResponse {
 pub struct User {
     pub id: String,
     pub email: String,
+    /// Whether the address was shown to be the user's: a link mailed to it was used, or the
+    /// social platform that created the account vouched for it.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// Answer of `GET /api/me`, read from the access token alone.
@@ -116,7 +124,56 @@ pub struct User {
 pub struct Me {
     pub id: String,
     pub email: String,
+    /// As the access token says: a verification takes effect in `/api/me` at the next refresh.
+    pub email_verified: bool,
     pub session_id: String,
+}
+
+/// Body of `POST /api/auth/password-reset`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ResetRequest {
+    #[cfg_attr(feature = "ssr", schema(example = "ada@example.com"))]
+    pub email: String,
+}
+
+/// Body of `POST /api/auth/password-reset/confirm`. `Debug` leaves both secrets out.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ResetConfirm {
+    /// The token from the mailed link's fragment (`#token=…`).
+    pub token: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 128))]
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ResetConfirm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetConfirm").field("token", &REDACTED).field("new_password", &REDACTED).finish()
+    }
+}
+
+/// Body of `POST /api/auth/verify-email/confirm`. `Debug` leaves the token out.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VerifyConfirm {
+    pub token: String,
+}
+
+impl std::fmt::Debug for VerifyConfirm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyConfirm").field("token", &REDACTED).finish()
+    }
+}
+
+/// A `202` that says what happens next, and nothing about any account: `sent_if_registered`
+/// (a reset request), `verification_sent` (sign-up with `REQUIRE_VERIFIED_EMAIL`, or a new
+/// verification mail).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Accepted {
+    #[cfg_attr(feature = "ssr", schema(example = "sent_if_registered"))]
+    pub status: String,
 }
 
 /// One of the user's live sessions, in `GET /api/auth/sessions`. Times are Unix seconds.
@@ -208,13 +265,18 @@ pub enum EventKind {
     /// A social-platform identity was linked to the account (the detail names the provider).
     IdentityLinked,
     IdentityUnlinked,
+    /// A password reset link was requested and mailed.
+    PasswordResetRequested,
+    /// The password was set through a reset link; every session was revoked.
+    PasswordReset,
+    EmailVerified,
     /// A social login naming this account was refused (the detail says why): for one, a
     /// provider vouching for its email while the account was not linked to it.
     SocialLoginRefused,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 17] = [
         Self::Registered,
         Self::Login,
         Self::LoginFailed,
@@ -229,6 +291,9 @@ impl EventKind {
         Self::IdentityLinked,
         Self::IdentityUnlinked,
         Self::SocialLoginRefused,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::EmailVerified,
     ];
 
     /// The name stored in the database and sent on the wire.
@@ -248,6 +313,9 @@ impl EventKind {
             Self::IdentityLinked => "identity_linked",
             Self::IdentityUnlinked => "identity_unlinked",
             Self::SocialLoginRefused => "social_login_refused",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
         }
     }
 
@@ -490,7 +558,7 @@ mod tests {
         let credentials = Credentials { email: "a@example.com".into(), password: "hunter2 hunter2".into() };
         let change =
             PasswordChange { current_password: "old secret".into(), new_password: "new secret".into() };
-        let user = User { id: "u".into(), email: "a@example.com".into() };
+        let user = User { id: "u".into(), email: "a@example.com".into(), email_verified: false };
         let tokens = TokenResponse {
             access_token: "eyJhbGc".into(),
             token_type: "Bearer".into(),

@@ -30,13 +30,16 @@ pub mod guard;
 pub mod keys;
 pub mod limits;
 pub mod oidc;
+pub mod one_time;
 pub mod password;
+pub mod recovery;
 pub mod revocation_feed;
 pub mod revoked;
 pub mod rotation;
 pub mod seed_cipher;
 pub mod tokens;
 pub mod verified;
+pub mod verify;
 
 /// Seconds since the Unix epoch: the one clock every token and row uses.
 pub fn unix_now() -> i64 {

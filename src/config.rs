@@ -66,6 +66,16 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `MAX_CONNECTIONS`: open connections served normally; the rest are shed.
     pub max_connections: usize,
+    /// `SMTP_URL`: where mail goes (`smtp://host:port`, `smtp://user:pass@host:587` with
+    /// STARTTLS, `smtps://user:pass@host:465`); none: each mail is written to the log instead.
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM`: the sender of every mail.
+    pub mail_from: String,
+    /// `REQUIRE_VERIFIED_EMAIL`: a new account logs in only after verifying its address, and
+    /// sign-up answers alike for taken and free addresses.
+    pub require_verified_email: bool,
+    /// `PASSWORD_RESET_RATE_LIMIT`: reset and verification mails per address, and per client.
+    pub mail_per_address: RateLimit,
     /// `OIDC_PROVIDERS` and each provider's `OIDC_{NAME}_*`: social login (`config/oidc.rs`).
     pub oidc_providers: Vec<oidc::ProviderSettings>,
     /// How long a social-login provider may take to answer; 10 s (tests shorten it).
@@ -97,6 +107,10 @@ impl std::fmt::Debug for Config {
             .field("header_timeout", &self.header_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_connections", &self.max_connections)
+            .field("smtp_url", &self.smtp_url.as_deref().map(without_password))
+            .field("mail_from", &self.mail_from)
+            .field("require_verified_email", &self.require_verified_email)
+            .field("mail_per_address", &self.mail_per_address)
             .field("oidc_providers", &self.oidc_providers)
             .field("oidc_timeout", &self.oidc_timeout)
             .finish()
@@ -172,6 +186,13 @@ impl Config {
             password_hash_queue: settings.count("PASSWORD_HASH_QUEUE", "32", 1)?,
             verified_token_cache: settings.count("VERIFIED_TOKEN_CACHE", "10000", 0)?,
             lab: matches!((settings.0)("TOKENPAIR_LAB").as_deref(), Some("1" | "true")),
+            smtp_url: (settings.0)("SMTP_URL").map(|url| url.trim().to_owned()).filter(|url| !url.is_empty()),
+            mail_from: settings.text("MAIL_FROM", "tokenpair <no-reply@localhost>"),
+            require_verified_email: matches!(
+                (settings.0)("REQUIRE_VERIFIED_EMAIL").as_deref(),
+                Some("1" | "true")
+            ),
+            mail_per_address: settings.rate("PASSWORD_RESET_RATE_LIMIT", "5/15m")?,
             oidc_providers: oidc::providers(&settings.0)?,
             oidc_timeout: oidc::PROVIDER_TIMEOUT,
             trusted_proxies: parse_networks(&settings.text("TRUSTED_PROXIES", ""))

@@ -43,6 +43,8 @@ pub mod events;
 pub mod identities;
 pub mod keys;
 pub mod oidc_flows;
+pub mod one_time_tokens;
+pub mod outbox;
 pub mod rate_limits;
 pub mod retention;
 pub mod revocations;

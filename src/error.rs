@@ -43,6 +43,10 @@ pub enum Error {
         "the request carries the refresh cookie more than once; clear this site's cookies and log in again"
     )]
     AmbiguousCookie,
+    /// 403: with `REQUIRE_VERIFIED_EMAIL`, the right password of an account whose address has
+    /// not answered its verification mail yet.
+    #[error("confirm your email address first: open the link in the mail we sent you")]
+    EmailNotVerified,
     /// 403: changing the password needs the current one.
     #[error("the current password is not correct")]
     WrongCurrentPassword,
@@ -52,6 +56,10 @@ pub enum Error {
     /// 404: no such session among the user's own.
     #[error("no such session")]
     SessionNotFound,
+    /// 400: a mailed link's token that is expired, used, voided by a newer one, or unknown:
+    /// the same for each.
+    #[error("this link has expired or was already used; ask for a new one")]
+    InvalidOrExpiredLink,
     /// 404: no social-login provider of that name is configured and discovered.
     #[error("no such sign-in provider is available")]
     UnknownProvider,
@@ -101,14 +109,14 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::AmbiguousCookie => StatusCode::BAD_REQUEST,
+            Self::AmbiguousCookie | Self::InvalidOrExpiredLink => StatusCode::BAD_REQUEST,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::InvalidCredentials
             | Self::InvalidAccessToken
             | Self::SessionRevoked
             | Self::InvalidRefreshToken
             | Self::TokenPairMismatch => StatusCode::UNAUTHORIZED,
-            Self::WrongCurrentPassword | Self::CrossSite(_) => StatusCode::FORBIDDEN,
+            Self::WrongCurrentPassword | Self::EmailNotVerified | Self::CrossSite(_) => StatusCode::FORBIDDEN,
             Self::SessionNotFound | Self::UnknownProvider | Self::IdentityNotFound => StatusCode::NOT_FOUND,
             Self::LastWayIn => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -126,6 +134,8 @@ impl Error {
         match self {
             Self::Validation { .. } => "validation_failed",
             Self::AmbiguousCookie => "ambiguous_cookie",
+            Self::InvalidOrExpiredLink => "invalid_or_expired_link",
+            Self::EmailNotVerified => "email_not_verified",
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidAccessToken => "invalid_token",

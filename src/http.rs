@@ -36,6 +36,7 @@ pub mod middleware;
 mod oidc;
 mod openapi;
 pub mod pages;
+mod recovery;
 
 /// Larger request bodies are refused with 413 before they are read.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -63,12 +64,14 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::change_password))
         .routes(routes!(account::events))
         .routes(routes!(account::chain))
+        .routes(routes!(recovery::resend_verification))
         .routes(routes!(keys::jwks));
     let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(credentials)
         .merge(refresh)
         .merge(logout)
         .merge(social_login(state))
+        .merge(mailed_links(state))
         .merge(bearer)
         .split_for_parts();
     let served = document.clone();
@@ -108,6 +111,18 @@ fn social_login(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(oidc::providers))
         .routes(routes!(oidc::identities))
         .routes(routes!(oidc::unlink))
+}
+
+/// The mailed links (`http/recovery.rs`): posted by the app's own pages, so guarded like login;
+/// a reset request counts against its address's mail budget (`auth/limits.rs`), a confirmation
+/// against the client's login budget, since each guesses at a token.
+fn mailed_links(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(recovery::confirm_reset))
+        .routes(routes!(recovery::confirm_verification))
+        .route_layer(from_fn_with_state(state.clone(), middleware::login_per_ip))
+        .routes(routes!(recovery::request_reset))
+        .route_layer(from_fn_with_state(state.clone(), middleware::credentials_endpoint))
 }
 
 /// The attack lab's extra routes (only with `TOKENPAIR_LAB=1`; see `http/lab.rs`).

@@ -33,6 +33,9 @@ pub mod error;
 /// The JSON API's routes and handlers (thin: parse, call `auth`, respond).
 #[cfg(feature = "ssr")]
 pub mod http;
+/// Mail: the outbox in the database, and delivery over SMTP (or into the log).
+#[cfg(feature = "ssr")]
+pub mod mail;
 /// Per-endpoint counts of headless authentications and SQL statements; `GET /metrics`.
 /// Below `db/`: it knows nothing of the layers that count into it.
 #[cfg(feature = "ssr")]

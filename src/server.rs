@@ -24,6 +24,7 @@ use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::retention::{self, Retention};
 use crate::db::{self, DbError, Engine};
+use crate::mail::{self, transport::Transport, Mailer};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Parts};
 
@@ -41,6 +42,8 @@ pub enum StartupError {
     Passwords(String),
     #[error("cannot prepare social login: {0}")]
     SocialLogin(String),
+    #[error("cannot prepare mail: {0}")]
+    Mail(String),
 }
 
 /// Opens and migrates the database, loads (or creates) the signing keys and the revocations of
@@ -57,6 +60,7 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
     let tokens = Tokens::new(keys, config);
     revocation_feed::catch_up(&tokens, &db).await.map_err(DbError::Connect)?;
     let oidc = social_login(config).await?;
+    let mailer = start_mail(config, &db)?;
     let state = AppState::new(Parts {
         leptos_options,
         config: config.clone(),
@@ -64,6 +68,7 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
         tokens,
         passwords,
         limits,
+        mailer,
         oidc,
         metrics: Arc::new(Metrics::default()),
     });
@@ -83,6 +88,22 @@ async fn social_login(config: &Config) -> Result<Arc<Providers>, StartupError> {
     let providers = Arc::new(providers);
     providers.start_discovery(DISCOVERY_WAIT).await;
     Ok(providers)
+}
+
+/// The mail queue, and its sender started: over SMTP, or into the log without `SMTP_URL` (said
+/// here once, at WARN, since no reset link then reaches anyone's mailbox).
+fn start_mail(config: &Config, db: &db::Pool) -> Result<Mailer, StartupError> {
+    let transport =
+        Transport::new(config.smtp_url.as_deref(), &config.mail_from).map_err(StartupError::Mail)?;
+    if !transport.delivers() {
+        tracing::warn!(
+            "mail is not being delivered (no SMTP_URL): each mail, link included, is written to this log"
+        );
+    }
+    let origin = config.app_origins.first().map_or("", String::as_str);
+    let mailer = Mailer::new(origin, config.require_verified_email);
+    tokio::spawn(mail::outbox::run(db.clone(), transport, mailer.wake()));
+    Ok(mailer)
 }
 
 /// How long start-up waits for the providers' first discovery before serving without them.
@@ -141,6 +162,7 @@ async fn apply_retention(state: &AppState) {
             sessions = deleted.sessions,
             events = deleted.events,
             revocations = deleted.revocations,
+            links = deleted.one_time_tokens,
             "retention applied"
         ),
         Err(err) => tracing::warn!(error = %err, "could not apply retention; trying again later"),

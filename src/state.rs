@@ -14,6 +14,7 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::Pool;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 
 /// Everything a handler may need. One `Arc`, so the clone that every extractor and
@@ -29,6 +30,8 @@ pub struct Parts {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub limits: Limits,
+    /// The mail queue (`mail.rs`): reset and verification links.
+    pub mailer: Mailer,
     /// The social-login providers (none configured: the feature is off).
     pub oidc: Arc<Providers>,
     pub metrics: Arc<Metrics>,

@@ -40,6 +40,9 @@ pub struct AccessClaims {
     pub sub: String,
     pub sid: String,
     pub email: String,
+    /// OpenID Connect's claim: the address was shown to be the user's (`api::User`).
+    #[serde(default)]
+    pub email_verified: bool,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,

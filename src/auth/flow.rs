@@ -12,10 +12,11 @@ use super::password::{self, Lane, Passwords};
 use super::revoked::Revocation;
 use super::rotation::{self, Outcome, Refusal, Renewal};
 use super::tokens::{RefreshClaims, Signed, Tokens};
-use super::{new_id, short, unix_now, Client};
+use super::{new_id, short, unix_now, verify, Client};
 use crate::api::{Credentials, EventKind, User, EMAIL_MAX_BYTES};
 use crate::db::{self, events::NewEvent, sessions::NewSession, users::NewUser, Pool};
 use crate::error::{Error, Result};
+use crate::mail::{templates, Mailer};
 
 /// A new or renewed session: the access token for the body, the refresh token for the cookie,
 /// and after a login or registration the browser's new device cookie (`device.rs`).
@@ -26,36 +27,59 @@ pub struct Issued {
     pub device: Option<Signed>,
 }
 
+/// What a registration ended in.
+pub enum Registered {
+    /// Logged in at once (the default, as the design article has it).
+    LoggedIn(Box<Issued>),
+    /// `REQUIRE_VERIFIED_EMAIL`: a mail is on its way (to a new account its verification link,
+    /// to an address that has an account already a note saying so) and nobody is logged in.
+    VerificationSent,
+}
+
+/// Creates an account and queues its verification mail (before answering, so a restart cannot
+/// lose it). By default it logs in at once; with `REQUIRE_VERIFIED_EMAIL` a taken address
+/// answers exactly as a free one (the same checks and hash, a mail queued either way: the
+/// owner's says someone tried), and the new account logs in only once its link is used.
 #[tracing::instrument(name = "register", skip_all, fields(user_id = Empty))]
 pub async fn register(
     db: &Pool,
     tokens: &Tokens,
     passwords: &Passwords,
+    mailer: &Mailer,
     credentials: Credentials,
     client: Client,
-) -> Result<Issued> {
-    let email = normalise_email(&credentials.email);
-    if email.len() > EMAIL_MAX_BYTES || !email_address::EmailAddress::is_valid(&email) {
-        let message = "email must be a valid email address".to_owned();
-        return Err(Error::Validation { field: "email", message });
-    }
+) -> Result<Registered> {
+    let email = valid_email(&credentials.email)?;
     password::validate_new(&credentials.password, &email, "password")?;
     let password_hash = passwords.hash(credentials.password, Lane::SignIn).await?;
-    let id = new_id();
+    let (id, now) = (new_id(), unix_now());
     tracing::Span::current().record("user_id", id.as_str());
-    let now = unix_now();
-    let user = NewUser { id: &id, email: &email, password_hash: &password_hash, now };
-    db::users::insert(db, user).await.map_err(|err| {
-        if db::is_unique_violation(&err) {
-            Error::EmailTaken
-        } else {
-            Error::from(err)
+    let user = NewUser { id: &id, email: &email, password_hash: &password_hash, now, verified: false };
+    match db::users::insert(db, user).await {
+        Ok(()) => {}
+        Err(err) if db::is_unique_violation(&err) && mailer.verified_only => {
+            tracing::info!("sign-up with an address that has an account: telling its owner");
+            mailer.send(db, &email, templates::already_registered(&mailer.origin)).await?;
+            return Ok(Registered::VerificationSent);
         }
-    })?;
-    db::events::record(db, client.event(&id, None, EventKind::Registered)).await?;
+        Err(err) if db::is_unique_violation(&err) => return Err(Error::EmailTaken),
+        Err(err) => return Err(err.into()),
+    }
     tracing::info!("registered");
-    let issued = start_session(db, tokens, User { id, email }, now, SignedInWith::Password, client).await?;
-    with_device(tokens, issued)
+    db::events::record(db, client.event(&id, None, EventKind::Registered)).await?;
+    verify::send(db, mailer, &id, &email).await?;
+    if mailer.verified_only {
+        return Ok(Registered::VerificationSent);
+    }
+    let user = User { id, email, email_verified: false };
+    let issued = start_session(db, tokens, user, now, SignedInWith::Password, client).await?;
+    Ok(Registered::LoggedIn(Box::new(with_device(tokens, issued)?)))
+}
+
+/// What a login presents: the credentials, and the browser's device cookie if it has one.
+pub struct LoginAttempt<'a> {
+    pub credentials: Credentials,
+    pub device_cookie: Option<&'a str>,
 }
 
 #[tracing::instrument(name = "login", skip_all, fields(user_id = Empty))]
@@ -64,10 +88,11 @@ pub async fn login(
     tokens: &Tokens,
     passwords: &Passwords,
     limits: &Limits,
-    credentials: Credentials,
-    device_cookie: Option<&str>,
+    mailer: &Mailer,
+    attempt: LoginAttempt<'_>,
     client: Client,
 ) -> Result<Issued> {
+    let LoginAttempt { credentials, device_cookie } = attempt;
     let email = normalise_email(&credentials.email);
     let user = db::users::find_enabled_by_email(db, &email).await?;
     let budget = device::budget(tokens, device_cookie, &email, user.as_ref().map(|user| user.id.as_str()));
@@ -84,10 +109,13 @@ pub async fn login(
         return Err(refuse_login(db, limits, &budget, known, client).await);
     };
     tracing::Span::current().record("user_id", user.id.as_str());
+    if mailer.verified_only && user.email_verified_at.is_none() {
+        tracing::info!("login refused: the address is not verified yet");
+        return Err(Error::EmailNotVerified);
+    }
     tracing::info!(known_device = matches!(budget, LoginBudget::Device(_)), "logged in");
-    let user_record = User { id: user.id, email: user.email };
     let issued =
-        start_session(db, tokens, user_record, user.password_changed_at, SignedInWith::Password, client)
+        start_session(db, tokens, user.public(), user.password_changed_at, SignedInWith::Password, client)
             .await?;
     with_device(tokens, issued)
 }
@@ -199,9 +227,9 @@ pub async fn try_refresh(
         Outcome::ReuseDetected => return Ok(Err(RefreshRefused::ReuseDetected)),
         Outcome::Refused(refusal) => return Ok(Err(RefreshRefused::Refused(refusal))),
     };
-    let Renewal { user_id, email, refresh } = renewal;
-    let access = tokens.sign_access(&user_id, &email, &claims.sid, now).map_err(Error::internal)?;
-    Ok(Ok(Issued { access, refresh, user: User { id: user_id, email }, device: None }))
+    let Renewal { user, refresh } = renewal;
+    let access = tokens.sign_access(&user, &claims.sid, now).map_err(Error::internal)?;
+    Ok(Ok(Issued { access, refresh, user, device: None }))
 }
 
 async fn check_pairing(
@@ -347,11 +375,21 @@ pub async fn start_session(
     let event =
         NewEvent { detail: detail.as_deref(), ..client.event(&user.id, Some(&session_id), EventKind::Login) };
     db::events::record(db, event).await?;
-    let access = tokens.sign_access(&user.id, &user.email, &session_id, now).map_err(Error::internal)?;
+    let access = tokens.sign_access(&user, &session_id, now).map_err(Error::internal)?;
     tracing::info!(session_id = %session_id, "session started");
     Ok(Issued { access, refresh, user, device: None })
 }
 
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// `email` normalised, or `422` if it is not an address one could register.
+pub fn valid_email(email: &str) -> Result<String> {
+    let email = normalise_email(email);
+    if email.len() > EMAIL_MAX_BYTES || !email_address::EmailAddress::is_valid(&email) {
+        let message = "email must be a valid email address".to_owned();
+        return Err(Error::Validation { field: "email", message });
+    }
+    Ok(email)
 }

@@ -9,6 +9,8 @@
 //! | password change, per user and per client| the user id; the address   | every attempt   | `PASSWORD_CHANGE_RATE_LIMIT`|
 //! | login, per account                      | the email                  | failures only   | `LOGIN_ACCOUNT_RATE_LIMIT`  |
 //! | login, per device                       | the device cookie's id     | failures only   | `LOGIN_ACCOUNT_RATE_LIMIT`  |
+//! | reset and verification mail, per address | the email (hashed)       | every request   | `PASSWORD_RESET_RATE_LIMIT` |
+//! | reset and verification mail, per client  | the address              | every request   | four times that             |
 //!
 //! The last two are OWASP's "device cookie" scheme (`auth/device.rs`): a browser that has
 //! logged in to an account before shows its signed device cookie and draws on a budget of its
@@ -50,6 +52,13 @@ pub struct Limits {
     password_per_user: Limit,
     password_per_client: Limit,
     login_failures: Limit,
+    mail_per_address: Limit,
+    mail_per_client: Limit,
+}
+
+/// A client may ask for mail to a few addresses (a household, an office behind one address).
+fn mail_per_client(per_address: RateLimit) -> RateLimit {
+    RateLimit { requests: per_address.requests.saturating_mul(4), ..per_address }
 }
 
 impl Limits {
@@ -63,6 +72,8 @@ impl Limits {
             password_per_user: limit("password-user", config.password_change, shared),
             password_per_client: limit("password-client", config.password_change, shared),
             login_failures: limit("login-failures", config.login_per_account, true),
+            mail_per_address: limit("mail-address", config.mail_per_address, true),
+            mail_per_client: limit("mail-client", mail_per_client(config.mail_per_address), shared),
         }
     }
 
@@ -85,6 +96,17 @@ impl Limits {
         }
     }
 
+    /// Counts a request for a reset or verification mail to `email`, from this client. Known and
+    /// unknown addresses count alike, so a 429 tells nothing about an account.
+    pub async fn mail_request(&self, email: &str, client: Option<IpAddr>) -> Result<()> {
+        let address = format!("address:{}", hex_prefix(&Sha256::digest(email.as_bytes())));
+        self.mail_per_address.take(&self.db, &address).await?;
+        match client {
+            Some(client) => self.mail_per_client.take(&self.db, &client.to_string()).await,
+            None => Ok(()),
+        }
+    }
+
     /// Refuses a login attempt whose budget is spent; counts nothing.
     pub async fn login_allowed(&self, budget: &LoginBudget) -> Result<()> {
         self.login_failures.check(&self.db, &budget.key()).await
@@ -101,7 +123,7 @@ impl Limits {
     /// Forgets keys whose limits have fully replenished, so memory and the table stay small.
     pub async fn forget_idle(&self) -> Result<()> {
         let in_process = [&self.login_per_client, &self.refresh_per_client, &self.password_per_user];
-        for limit in in_process.into_iter().chain([&self.password_per_client]) {
+        for limit in in_process.into_iter().chain([&self.password_per_client, &self.mail_per_client]) {
             limit.forget_idle_in_process();
         }
         rate_limits::forget_replenished(&self.db, now_millis()).await?;

@@ -159,6 +159,7 @@ mod tests {
             sub: sub.into(),
             sid: sid.into(),
             email: "a@example.com".into(),
+            email_verified: false,
             iat,
             nbf: iat,
             exp: iat + 900,

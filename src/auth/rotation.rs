@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::revoked::Revocation;
 use super::tokens::{RefreshClaims, Signed, Tokens};
 use super::{new_id, short, Client};
-use crate::api::EventKind;
+use crate::api::{EventKind, User};
 use crate::db::sessions::{Rotation, SessionForRefresh, TokenRow};
 use crate::db::{self, events::NewEvent, Pool, WriteTransaction};
 use crate::error::{Error, Result};
@@ -33,8 +33,7 @@ pub enum Outcome {
 }
 
 pub struct Renewal {
-    pub user_id: String,
-    pub email: String,
+    pub user: User,
     pub refresh: Signed,
 }
 
@@ -159,7 +158,12 @@ impl Step<'_> {
     }
 
     fn renewal(&self, refresh: Signed) -> Renewal {
-        Renewal { user_id: self.session.user_id.clone(), email: self.session.email.clone(), refresh }
+        let session = &self.session;
+        let email_verified = session.email_verified_at.is_some();
+        Renewal {
+            user: User { id: session.user_id.clone(), email: session.email.clone(), email_verified },
+            refresh,
+        }
     }
 
     /// An old token came back: someone holds a copy. Revoke the whole session.
@@ -224,6 +228,7 @@ mod tests {
         SessionForRefresh {
             user_id: "u".into(),
             email: "u@example.com".into(),
+            email_verified_at: None,
             current_jti: "child".into(),
             expires_at: NOW + 100,
             max_expires_at: None,

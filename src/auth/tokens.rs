@@ -15,6 +15,7 @@ pub use super::claims::{
 use super::keys::{KeyError, Keys};
 use super::revoked::{Refused, RevokedSet};
 use super::verified::{Lookup, VerifiedTokens};
+use crate::api::User;
 use crate::config::Config;
 use crate::db::Pool;
 
@@ -131,19 +132,20 @@ impl Tokens {
         self.session_max_lifetime.map(|cap| now + cap.as_secs() as i64)
     }
 
+    /// Signs an access token for `user` in session `sid`.
     pub fn sign_access(
         &self,
-        user_id: &str,
-        email: &str,
+        user: &User,
         sid: &str,
         now: i64,
     ) -> Result<Signed, jsonwebtoken::errors::Error> {
         let jti = super::new_id();
         let exp = now + self.access_ttl.as_secs() as i64;
         let claims = AccessClaims {
-            sub: user_id.into(),
+            sub: user.id.clone(),
             sid: sid.into(),
-            email: email.into(),
+            email: user.email.clone(),
+            email_verified: user.email_verified,
             iat: now,
             nbf: now,
             exp,

@@ -74,6 +74,7 @@ mod tests {
             sub: "user".into(),
             sid: "session".into(),
             email: "a@example.com".into(),
+            email_verified: false,
             iat: exp - 900,
             nbf: exp - 900,
             exp,

@@ -8,6 +8,7 @@
 //! | a rate-limit counter                   | fully replenished (`auth/limits.rs`)            |
 //! | a revocation                           | no token it matches can be live (one access lifetime) |
 //! | a social login under way (`oidc_flows`) | expired (10 minutes after it began)            |
+//! | a mailed link (`one_time_tokens`)      | expired (used or not: a used one stays till then, so its reuse says "expired") |
 //!
 //! Two bounds hold between runs, at every rotation (`db/sessions.rs`, `db/events.rs`): a
 //! session keeps its newest 20 refresh tokens (never the current one or its parent) and its
@@ -15,7 +16,7 @@
 
 use std::time::Duration;
 
-use super::{events, oidc_flows, revocations, sessions, Pool};
+use super::{events, oidc_flows, one_time_tokens, revocations, sessions, Pool};
 
 /// The most events kept per user.
 pub const EVENTS_PER_USER: i64 = 500;
@@ -40,6 +41,7 @@ pub struct Deleted {
     pub events: u64,
     pub revocations: u64,
     pub oidc_flows: u64,
+    pub one_time_tokens: u64,
 }
 
 /// Deletes what `retention` no longer keeps, as of `now` (Unix seconds).
@@ -53,9 +55,11 @@ pub async fn run(pool: &Pool, retention: Retention, now: i64) -> Result<Deleted,
         deleted.sessions += sessions;
         deleted.events += events;
         let flows = oidc_flows::delete_expired(pool, now, BATCH).await?;
+        let links = one_time_tokens::delete_expired(pool, now, BATCH).await?;
         deleted.revocations += revocations;
         deleted.oidc_flows += flows;
-        if [sessions, events, revocations, flows].iter().all(|&deleted| deleted < BATCH as u64) {
+        deleted.one_time_tokens += links;
+        if [sessions, events, revocations, flows, links].iter().all(|&deleted| deleted < BATCH as u64) {
             return Ok(deleted);
         }
     }

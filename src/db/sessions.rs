@@ -76,6 +76,7 @@ async fn insert_token(
 pub struct SessionForRefresh {
     pub user_id: String,
     pub email: String,
+    pub email_verified_at: Option<i64>,
     pub current_jti: String,
     pub expires_at: i64,
     pub max_expires_at: Option<i64>,
@@ -93,7 +94,7 @@ pub async fn find_for_refresh(
     session_id: &str,
 ) -> Result<Option<SessionForRefresh>, sqlx::Error> {
     const SELECT: &str =
-        "SELECT s.user_id, u.email, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
+        "SELECT s.user_id, u.email, u.email_verified_at, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
                 u.disabled_at AS user_disabled_at,
                 s.password_changed_at AS session_password_changed_at,
                 u.password_changed_at AS user_password_changed_at

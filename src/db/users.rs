@@ -20,6 +20,15 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: String,
     pub password_changed_at: i64,
+    pub email_verified_at: Option<i64>,
+}
+
+impl UserRow {
+    /// The user as the wire and the access token name them.
+    pub fn public(&self) -> crate::api::User {
+        let email_verified = self.email_verified_at.is_some();
+        crate::api::User { id: self.id.clone(), email: self.email.clone(), email_verified }
+    }
 }
 
 impl std::fmt::Debug for UserRow {
@@ -29,6 +38,7 @@ impl std::fmt::Debug for UserRow {
             .field("email", &self.email)
             .field("password_hash", &crate::api::REDACTED)
             .field("password_changed_at", &self.password_changed_at)
+            .field("email_verified_at", &self.email_verified_at)
             .finish()
     }
 }
@@ -38,19 +48,21 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
     pub now: i64,
+    /// The address is known to be the user's already (a provider vouched for it).
+    pub verified: bool,
 }
 
 /// Inserts the user; a taken email surfaces as a unique violation (see `db::is_unique_violation`).
 pub async fn insert(db: impl AnyExecutor<'_>, user: NewUser<'_>) -> Result<(), sqlx::Error> {
     query(
-        "INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO users (id, email, password_hash, created_at, password_changed_at, email_verified_at)
+         VALUES ($1, $2, $3, $4, $4, $5)",
     )
     .bind(user.id)
     .bind(user.email)
     .bind(user.password_hash)
     .bind(user.now)
-    .bind(user.now)
+    .bind(user.verified.then_some(user.now))
     .execute(db)
     .await?;
     Ok(())
@@ -59,7 +71,7 @@ pub async fn insert(db: impl AnyExecutor<'_>, user: NewUser<'_>) -> Result<(), s
 /// The enabled user with this (normalised) email, if any.
 pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     query_as(
-        "SELECT id, email, password_hash, password_changed_at FROM users
+        "SELECT id, email, password_hash, password_changed_at, email_verified_at FROM users
          WHERE email = $1 AND disabled_at IS NULL",
     )
     .bind(email)
@@ -70,7 +82,7 @@ pub async fn find_enabled_by_email(pool: &Pool, email: &str) -> Result<Option<Us
 /// The enabled user with this id, if any.
 pub async fn find_enabled(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     query_as(
-        "SELECT id, email, password_hash, password_changed_at FROM users
+        "SELECT id, email, password_hash, password_changed_at, email_verified_at FROM users
          WHERE id = $1 AND disabled_at IS NULL",
     )
     .bind(id)
@@ -86,7 +98,7 @@ pub async fn id_of_email(pool: &Pool, email: &str) -> Result<Option<String>, sql
 /// The caller's user, if the caller's session is live.
 pub async fn find_for_caller(pool: &Pool, caller: Caller<'_>) -> Result<Option<UserRow>, sqlx::Error> {
     query_as(concat!(
-        "SELECT id, email, password_hash, password_changed_at FROM users WHERE id = $2 AND ",
+        "SELECT id, email, password_hash, password_changed_at, email_verified_at FROM users WHERE id = $2 AND ",
         live_caller!()
     ))
     .bind_caller(caller)
@@ -107,6 +119,33 @@ pub async fn set_password(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Marks `email` verified for user `id`, if it is still the user's address; whether it was.
+pub async fn mark_verified(
+    db: impl AnyExecutor<'_>,
+    id: &str,
+    email: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND email = $2",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Whether the user's address is verified.
+pub async fn is_verified(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+    let at: Option<Option<i64>> = super::query_scalar("SELECT email_verified_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(matches!(at, Some(Some(_))))
 }
 
 /// Disables (or re-enables) the account; its sessions stop refreshing at the next attempt.

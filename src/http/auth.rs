@@ -8,18 +8,22 @@ use axum_extra::extract::CookieJar;
 
 use super::extract::{JsonBody, RequestClient};
 use super::openapi::{BodyRefused, CrossSite, RateLimited, RequestedWith, Unavailable};
-use crate::api::{Credentials, ErrorBody, TokenResponse};
-use crate::auth::flow::{self, Issued};
+use crate::api::{Accepted, Credentials, ErrorBody, TokenResponse};
+use crate::auth::flow::{self, Issued, LoginAttempt, Registered};
 use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-/// Create an account and log in: the access token in the body, the refresh token in the cookie.
-/// A session this browser's refresh cookie still names ends (`flow::end_replaced_session`).
+/// Create an account and log in: the access token in the body, the refresh token in the cookie,
+/// and a verification mail on its way. A session this browser's refresh cookie still names ends
+/// (`flow::end_replaced_session`). With `REQUIRE_VERIFIED_EMAIL`, `202` for a new address and a
+/// taken one alike, and no session until the address is verified.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses(
     (status = 201, description = "Registered and logged in; sets the refresh cookie and the logged-in hint",
         body = TokenResponse, headers(("Set-Cookie" = String))),
-    (status = 409, description = "email_taken", body = ErrorBody),
+    (status = 202, description = "`REQUIRE_VERIFIED_EMAIL`: `verification_sent`, whether or not the address had an account",
+        body = Accepted),
+    (status = 409, description = "email_taken (not with `REQUIRE_VERIFIED_EMAIL`)", body = ErrorBody),
     BodyRefused, CrossSite, RateLimited, Unavailable,
 ))]
 pub async fn register(
@@ -30,10 +34,19 @@ pub async fn register(
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
     let replaced = presented_refresh(&state, &headers, &client).await?;
-    let issued =
-        flow::register(&state.db, &state.tokens, &state.passwords, credentials, client.clone()).await?;
-    flow::end_replaced_session(&state.db, &state.tokens, replaced.as_deref(), &client).await?;
-    Ok(issue(StatusCode::CREATED, jar, issued, &state))
+    let (db, tokens, passwords, mailer) = (&state.db, &state.tokens, &state.passwords, &state.mailer);
+    match flow::register(db, tokens, passwords, mailer, credentials, client.clone()).await? {
+        Registered::LoggedIn(issued) => {
+            flow::end_replaced_session(db, tokens, replaced.as_deref(), &client).await?;
+            Ok(issue(StatusCode::CREATED, jar, *issued, &state))
+        }
+        Registered::VerificationSent => Ok(accepted("verification_sent")),
+    }
+}
+
+/// `202 {"status": …}`: the request is taken, and the answer says nothing about any account.
+pub(super) fn accepted(status: &str) -> Response {
+    (StatusCode::ACCEPTED, Json(Accepted { status: status.into() })).into_response()
 }
 
 /// Log in with email and password. A session this browser's refresh cookie still names ends.
@@ -41,6 +54,7 @@ pub async fn register(
     (status = 200, description = "Logged in; sets the refresh cookie, the logged-in hint and the device cookie",
         body = TokenResponse, headers(("Set-Cookie" = String))),
     (status = 401, description = "invalid_credentials: wrong password or unknown email alike", body = ErrorBody),
+    (status = 403, description = "email_not_verified: the right password, before the address was verified (`REQUIRE_VERIFIED_EMAIL`)", body = ErrorBody),
     BodyRefused, CrossSite, RateLimited, Unavailable,
 ),
 params(("__Secure-tokenpair-device" = Option<String>, Cookie,
@@ -56,8 +70,8 @@ pub async fn login(
     let device = jar.get(cookie::DEVICE_NAME).map(|c| c.value().to_owned());
     let replaced = presented_refresh(&state, &headers, &client).await?;
     let (db, tokens, passwords, limits) = (&state.db, &state.tokens, &state.passwords, &state.limits);
-    let issued =
-        flow::login(db, tokens, passwords, limits, credentials, device.as_deref(), client.clone()).await?;
+    let attempt = LoginAttempt { credentials, device_cookie: device.as_deref() };
+    let issued = flow::login(db, tokens, passwords, limits, &state.mailer, attempt, client.clone()).await?;
     flow::end_replaced_session(db, tokens, replaced.as_deref(), &client).await?;
     Ok(issue(StatusCode::OK, jar, issued, &state))
 }
@@ -143,7 +157,7 @@ async fn presented_refresh(
 
 /// The access token in the body, the refresh token in the cookie (and a new device cookie
 /// after a login or registration).
-fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -> Response {
+pub(super) fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -> Response {
     let body = TokenResponse {
         access_token: issued.access.token,
         token_type: "Bearer".into(),

@@ -12,6 +12,7 @@ use base64::Engine;
 
 use super::extract::{AuthUser, BearerToken, RequestClient};
 use crate::api::lab::{Forgery, LabStatus, Replayed, StolenCookie};
+use crate::api::User;
 use crate::auth::flow::{self, RefreshRefused};
 use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
@@ -78,10 +79,9 @@ pub async fn forge(
     let impostor_signature = ed25519_dalek::Signer::sign(&impostor, signing_input.as_bytes());
     let other_key = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(impostor_signature.to_bytes()));
     let an_hour_ago = unix_now() - 3600;
-    let expired = state
-        .tokens
-        .sign_access(&claims.sub, &claims.email, &claims.sid, an_hour_ago)
-        .map_err(Error::internal)?;
+    let user =
+        User { id: claims.sub.clone(), email: claims.email.clone(), email_verified: claims.email_verified };
+    let expired = state.tokens.sign_access(&user, &claims.sid, an_hour_ago).map_err(Error::internal)?;
     payload["email"] = "attacker@example.com".into();
     let tampered = format!("{header_b64}.{}.{signature}", encode(&payload));
     let forgeries = [

@@ -12,5 +12,10 @@ use crate::api::Me;
     BearerRefused,
 ))]
 pub async fn me(AuthUser(claims): AuthUser) -> Json<Me> {
-    Json(Me { id: claims.sub.clone(), email: claims.email.clone(), session_id: claims.sid.clone() })
+    Json(Me {
+        id: claims.sub.clone(),
+        email: claims.email.clone(),
+        email_verified: claims.email_verified,
+        session_id: claims.sid.clone(),
+    })
 }

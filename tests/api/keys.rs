@@ -5,7 +5,7 @@ use serde_json::Value;
 use tokenpair::api::TokenResponse;
 use tokenpair::auth::{keys, revocation_feed};
 
-use crate::helpers::{activate_key_now, assert_error, browser, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{activate_key_now, assert_error, browser, spawn_app, spawn_app_with, TestApp, PASSWORD};
 
 async fn jwks(app: &crate::helpers::TestApp) -> Value {
     let response = app.client.get(app.url("/.well-known/jwks.json")).send().await.expect("sent");
@@ -83,16 +83,21 @@ async fn rotating_keeps_old_tokens_valid_and_new_tokens_use_the_new_key() {
 async fn the_keys_rotate_subcommand_publishes_a_new_key_that_the_server_picks_up() {
     let app = spawn_app().await;
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpair"))
-        .args(["keys", "rotate"])
-        .env("DATABASE_URL", &app.database.url)
-        .output()
-        .expect("the binary runs");
+    let output = run_keys_command(&app, &["rotate"]).await;
 
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("new signing key"));
     app.state.tokens.keys.reload(&app.state.db).await.expect("reloaded");
     assert_eq!(jwks(&app).await["keys"].as_array().map(Vec::len), Some(2));
+}
+
+/// Runs `tokenpair keys …` on the app's database and waits for it on a blocking thread: the
+/// app runs on this test's one thread and must go on serving meanwhile (its mail sender may
+/// hold the write lock the command waits for).
+async fn run_keys_command(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpair"));
+    command.arg("keys").args(args).env("DATABASE_URL", &app.database.url);
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs")).await.expect("joined")
 }
 
 fn kid_of(token: &str) -> String {
@@ -131,18 +136,10 @@ async fn a_revoked_key_is_refused_on_every_instance_and_a_new_key_signs_in_its_p
 async fn the_keys_revoke_subcommand_revokes_a_key_and_names_an_unknown_one() {
     let app = spawn_app().await;
     let (_, tokens) = app.registered_user().await;
-    let revoke = |kid: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tokenpair"))
-            .args(["keys", "revoke", kid])
-            .env("DATABASE_URL", &app.database.url)
-            .output()
-            .expect("the binary runs")
-    };
-
-    let unknown = revoke("no-such-key");
+    let unknown = run_keys_command(&app, &["revoke", "no-such-key"]).await;
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no signing key no-such-key"));
-    let revoked = revoke(&kid_of(&tokens.access_token));
+    let revoked = run_keys_command(&app, &["revoke", &kid_of(&tokens.access_token)]).await;
 
     assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
     let said = String::from_utf8_lossy(&revoked.stdout);

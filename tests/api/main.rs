@@ -4,6 +4,7 @@
 //! dropped afterwards. `scripts/test.sh` runs both passes.
 
 mod helpers;
+mod mail_sink;
 mod oidc_provider;
 mod support;
 
@@ -30,6 +31,7 @@ mod me;
 mod metrics;
 mod openapi;
 mod rate_limit;
+mod recovery;
 mod refresh;
 mod register;
 mod revocation;

@@ -5,6 +5,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
+use tokenpair::api::User;
 use tokenpair::auth::{keys, unix_now};
 
 use crate::helpers::{activate_key_now, assert_error, refresh_token_of, spawn_app, spawn_app_with, PASSWORD};
@@ -53,8 +54,11 @@ async fn an_expired_access_token_is_refused() {
         .state
         .tokens
         .sign_access(
-            claims["sub"].as_str().unwrap_or_default(),
-            "x@example.com",
+            &User {
+                id: claims["sub"].as_str().unwrap_or_default().into(),
+                email: "x@example.com".into(),
+                email_verified: false,
+            },
             claims["sid"].as_str().unwrap_or_default(),
             an_hour_ago,
         )

@@ -47,6 +47,10 @@ async fn the_openapi_document_is_3_1_and_every_operation_in_it_is_a_live_route()
         ("POST", "/api/auth/oidc/{name}/link"),
         ("GET", "/api/auth/identities"),
         ("DELETE", "/api/auth/identities/{provider}"),
+        ("POST", "/api/auth/password-reset"),
+        ("POST", "/api/auth/password-reset/confirm"),
+        ("POST", "/api/auth/verify-email"),
+        ("POST", "/api/auth/verify-email/confirm"),
     ];
     for (method, path) in expected {
         assert!(
@@ -92,7 +96,7 @@ async fn the_document_states_the_limits_the_server_enforces_and_what_each_cookie
     };
     assert_eq!(
         statuses("/api/auth/register", "post"),
-        ["201", "400", "403", "409", "413", "415", "422", "429", "503"]
+        ["201", "202", "400", "403", "409", "413", "415", "422", "429", "503"]
     );
     assert_eq!(
         statuses("/api/auth/password", "post"),

@@ -4,7 +4,7 @@
 
 use super::callback::Asserted;
 use super::Failure;
-use crate::api::{EventKind, User};
+use crate::api::EventKind;
 use crate::auth::flow::{self, Issued, SignedInWith};
 use crate::auth::tokens::Tokens;
 use crate::auth::{new_id, unix_now, Client};
@@ -102,8 +102,7 @@ async fn log_in(
 ) -> Result<Landing, Failure> {
     let user = db::users::find_enabled(db, user_id).await?.ok_or(Failure::SessionEnded)?;
     let way_in = SignedInWith::Provider { name: provider, label };
-    let record = User { id: user.id, email: user.email };
-    let issued = flow::start_session(db, tokens, record, user.password_changed_at, way_in, client)
+    let issued = flow::start_session(db, tokens, user.public(), user.password_changed_at, way_in, client)
         .await
         .map_err(|_| Failure::Unavailable)?;
     Ok(Landing::SignedIn(Box::new(issued)))
@@ -120,7 +119,8 @@ async fn create_account(
     let email = asserted.email.as_deref().ok_or(Failure::EmailUnverified)?;
     let (id, now) = (new_id(), unix_now());
     let mut tx = db::begin_write(db).await?;
-    let user = NewUser { id: &id, email, password_hash: db::users::NO_PASSWORD, now };
+    // Only an address the provider vouched for gets here (`asserted.email`): verified.
+    let user = NewUser { id: &id, email, password_hash: db::users::NO_PASSWORD, now, verified: true };
     let identity = NewIdentity {
         provider: &flow.provider,
         subject: &asserted.subject,
