@@ -14,6 +14,11 @@ export const ACCESS_TOKEN_TTL_SECONDS = 5;
 const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3190);
 const oidcSecret = randomBytes(24).toString("base64url");
 export const OIDC_LABEL = "Test Provider";
+// The SMTP server the mail tests read (aiosmtpd from .tools/venv, its Maildir handler): a
+// fixed folder, since the tests run in worker processes that load this file again. Every
+// test mails a fresh address, so mail left from an earlier run is never read.
+const smtpPort = Number(process.env.E2E_SMTP_PORT ?? 3125);
+export const MAILDIR = join(tmpdir(), `tokenpair-e2e-maildir-${port}`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -49,6 +54,14 @@ export default defineConfig({
     },
   ],
   webServer: [
+  {
+    command: `exec ../.tools/venv/bin/python -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${MAILDIR}`,
+    port: smtpPort,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 30_000,
+  },
   {
     command: "exec node oidc/provider.mjs",
     url: `http://localhost:${oidcPort}/.well-known/openid-configuration`,
@@ -89,6 +102,7 @@ export default defineConfig({
       OIDC_E2E_CLIENT_ID: "tokenpair-e2e",
       OIDC_E2E_CLIENT_SECRET: oidcSecret,
       OIDC_E2E_LABEL: OIDC_LABEL,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     },
   },
   ],

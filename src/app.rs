@@ -9,8 +9,8 @@ use crate::client::store::provide_auth;
 use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
 use crate::pages::{
-    AccountRoute, HomeRoute, InspectorRoute, LabRoute, Login, NotFound, Register, SessionsRoute,
-    SignInProblemRoute,
+    AccountRoute, ForgotPasswordRoute, HomeRoute, InspectorRoute, LabRoute, Login, NotFound, Register,
+    ResetPasswordRoute, SessionsRoute, SignInProblemRoute, VerifyEmailRoute,
 };
 
 /// The document around the app, rendered on the server only. The head tags that never change
@@ -59,6 +59,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=Register />
                     <Route path=path!("/login") view=Login />
                     <Route path=path!("/login/problem") view={Lazy::<SignInProblemRoute>::new()} />
+                    <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                    <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
+                    <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()} />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
                     <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()} />
                     <Route path=path!("/inspector") view={Lazy::<InspectorRoute>::new()} />

@@ -6,14 +6,17 @@
 use leptos::prelude::*;
 
 mod account;
+mod forgot_password;
 mod home;
 mod inspector;
 mod lab;
 mod login;
 mod not_found;
 mod register;
+mod reset_password;
 mod sessions;
 mod sign_in_problem;
+mod verify_email;
 
 pub use login::Login;
 pub use not_found::NotFound;
@@ -44,3 +47,6 @@ lazy_page!(SessionsRoute => sessions::Sessions);
 lazy_page!(InspectorRoute => inspector::Inspector);
 lazy_page!(LabRoute => lab::Lab);
 lazy_page!(SignInProblemRoute => sign_in_problem::SignInProblemPage);
+lazy_page!(ForgotPasswordRoute => forgot_password::ForgotPassword);
+lazy_page!(ResetPasswordRoute => reset_password::ResetPassword);
+lazy_page!(VerifyEmailRoute => verify_email::VerifyEmail);

@@ -1,4 +1,7 @@
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { MAILDIR } from "../playwright.config";
 
 export const PASSWORD = "correct horse battery";
 export const REFRESH_COOKIE = "__Secure-tokenpair-refresh";
@@ -53,4 +56,48 @@ export async function rotationsOf(request: APIRequestContext, email: string, ses
   const { access_token } = await login.json();
   const events = await (await request.get("/api/auth/events", { headers: { Authorization: `Bearer ${access_token}` } })).json();
   return events.filter((e: { kind: string; session_id: string }) => e.kind === "refresh" && e.session_id === sessionId).length;
+}
+
+export type Mail = { recipient: string; subject: string; text: string };
+
+/** Every mail the SMTP server has received for `recipient`, oldest first. */
+export function mailsTo(recipient: string): Mail[] {
+  const folder = join(MAILDIR, "new");
+  if (!existsSync(folder)) return [];
+  const files = readdirSync(folder)
+    .map((name) => join(folder, name))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  return files
+    .map((file) => parseMail(readFileSync(file, "utf8")))
+    .filter((mail): mail is Mail => mail !== null && mail.recipient.toLowerCase() === recipient.toLowerCase());
+}
+
+function parseMail(raw: string): Mail | null {
+  const [head, ...rest] = raw.replace(/\r\n/g, "\n").split("\n\n");
+  const header = (name: string) =>
+    head.split("\n").find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim();
+  const recipient = header("X-RcptTo");
+  const subject = header("Subject");
+  const body = rest.join("\n\n");
+  const quoted = header("Content-Transfer-Encoding")?.toLowerCase() === "quoted-printable";
+  return recipient && subject ? { recipient, subject, text: quoted ? decodeQuotedPrintable(body) : body } : null;
+}
+
+/** RFC 2045 quoted-printable: soft line breaks go, `=XX` is the byte XX (UTF-8 text). */
+function decodeQuotedPrintable(body: string): string {
+  const escaped = body.replace(/%/g, "%25").replace(/=\n/g, "").replace(/=([0-9A-F]{2})/gi, "%$1");
+  return decodeURIComponent(escaped);
+}
+
+/** Waits for a mail to `recipient` whose subject is `subject`; the link in it to `page`. */
+export async function linkInMail(recipient: string, subject: string, page: string): Promise<string> {
+  let link = "";
+  await expect
+    .poll(() => {
+      const mail = mailsTo(recipient).reverse().find((m) => m.subject === subject);
+      link = mail?.text.match(new RegExp(`\\S*${page}#token=\\S+`))?.[0] ?? "";
+      return link;
+    }, { timeout: 20_000 })
+    .not.toBe("");
+  return link;
 }

@@ -162,6 +162,14 @@ pub fn location() -> Option<(String, String, String)> {
     Some((location.hostname().ok()?, location.port().ok()?, location.origin().ok()?))
 }
 
+/// The token of a mailed link, from this page's fragment (`#token=…`): the part of a URL that
+/// no browser sends to a server, so it reaches no log and no `Referer`.
+pub fn link_token() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let token = hash.strip_prefix("#token=")?.split('&').next()?;
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
 /// Leaves the app for `url` (a provider's authorization page), as a link click would.
 pub fn go_to(url: &str) {
     if let Some(window) = web_sys::window() {

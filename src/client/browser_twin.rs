@@ -65,3 +65,6 @@ pub fn open_window_and_listen(_url: &str, _on_message: impl Fn(JsValue) + 'stati
 
 pub fn on_restored_from_history(_on_restored: impl Fn() + 'static) {}
 pub fn go_to(_url: &str) {}
+pub fn link_token() -> Option<String> {
+    None
+}

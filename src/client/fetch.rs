@@ -29,6 +29,14 @@ impl ApiError {
         }
     }
 
+    /// The server's error code (`invalid_or_expired_link`, …), if it answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Status { body, .. } => Some(&body.error),
+            Self::Network(_) => None,
+        }
+    }
+
     /// The request field a validation error is about, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -42,6 +50,20 @@ impl ApiError {
 pub async fn post_json<R: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<R, ApiError> {
     let request = json::with_body(Request::post(path), body).map_err(network)?;
     decode(request.send().await.map_err(network)?).await
+}
+
+/// `POST`s JSON to a public endpoint whose success may have nothing to read: `Ok(None)` for a
+/// `202 Accepted` (sign-up waiting for its mail, a reset request) or a `204 No Content`.
+pub async fn post_json_or_accepted<R: DeserializeOwned>(
+    path: &str,
+    body: &impl Serialize,
+) -> Result<Option<R>, ApiError> {
+    let request = json::with_body(Request::post(path), body).map_err(network)?;
+    let response = request.send().await.map_err(network)?;
+    if matches!(response.status(), 202 | 204) {
+        return Ok(None);
+    }
+    decode(response).await.map(Some)
 }
 
 /// `GET`s a public endpoint (the social-login providers) and reads the JSON answer.

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use crate::api::{paths, Credentials, TokenResponse, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
-use crate::client::fetch::{post_json, ApiError};
+use crate::client::fetch::{post_json_or_accepted, ApiError};
 use crate::client::refresh::accept;
 use crate::client::store::use_auth;
 
@@ -32,13 +32,14 @@ impl FormKind {
 }
 
 /// The email-and-password form of the login and register pages. The server's 422 messages
-/// appear next to their field; the button is disabled while the request is pending.
+/// appear next to their field; the button is disabled while the request is pending. A sign-up
+/// the server answers with `202` (`REQUIRE_VERIFIED_EMAIL`) says to check the mail instead.
 #[component]
 pub fn CredentialsForm(kind: FormKind) -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let (email, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let pending = RwSignal::new(false);
+    let (pending, mail_sent) = (RwSignal::new(false), RwSignal::new(false));
     let error = RwSignal::new(None::<ApiError>);
     // Server-rendered, the button stays disabled until the Wasm app has hydrated and can
     // submit the form itself; effects run only in the browser, after hydration.
@@ -54,19 +55,28 @@ pub fn CredentialsForm(kind: FormKind) -> impl IntoView {
         let credentials = Credentials { email: email.get_untracked(), password: password.get_untracked() };
         let navigate = navigate.clone();
         spawn_local(async move {
-            match post_json::<TokenResponse>(kind.path(), &credentials).await {
-                Ok(tokens) => {
+            match post_json_or_accepted::<TokenResponse>(kind.path(), &credentials).await {
+                Ok(Some(tokens)) => {
                     accept(auth, tokens);
                     navigate("/account", NavigateOptions::default());
                 }
+                Ok(None) => mail_sent.set(true),
                 Err(err) => error.set(Some(err)),
             }
             pending.set(false);
         });
     };
     let form_error = move || error.get().filter(|err| err.field().is_none()).map(|err| err.message());
+    let notice = move || {
+        mail_sent
+            .get()
+            .then_some("Check your mail: the link in it confirms your address, and then you can log in.")
+    };
     view! {
         <form class="card form" on:submit=on_submit novalidate>
+            <p class="form-notice" role="status">
+                {notice}
+            </p>
             <EmailField email error />
             <PasswordField password error kind />
             <p class="form-error" role="alert">

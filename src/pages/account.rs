@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use crate::api::{paths, Me};
-use crate::client::fetch::get_authed;
+use crate::api::{paths, Accepted, Me};
+use crate::client::fetch::{get_authed, post_authed};
 use crate::client::json;
 use crate::client::refresh::logout;
 use crate::client::store::{use_auth, AuthState, Session};
@@ -68,11 +68,42 @@ fn SignedInCard() -> impl IntoView {
             <p class="email" aria-label="Email">
                 {move || session().map(|s| s.user.email)}
             </p>
+            <EmailStatus verified=move || session().is_some_and(|s| s.user.email_verified) />
             <p class="muted">"The access token that proves it lives only in this tab's memory."</p>
             <button class="button button-quiet" on:click=move |_| spawn_local(logout(auth))>
                 "Log out"
             </button>
         </article>
+    }
+}
+
+/// Whether the address is verified, and for one that is not, the verification mail again.
+#[component]
+fn EmailStatus(verified: impl Fn() -> bool + Copy + Send + Sync + 'static) -> impl IntoView {
+    let auth = use_auth();
+    let (pending, answer) = (RwSignal::new(false), RwSignal::new(None::<String>));
+    let resend = move |_| {
+        pending.set(true);
+        spawn_local(async move {
+            let sent = post_authed::<Accepted>(auth, paths::VERIFY_EMAIL, &()).await;
+            let said =
+                sent.map_or_else(|err| err.message(), |_| "Sent: open the link in the mail.".to_owned());
+            answer.set(Some(said));
+            pending.set(false);
+        });
+    };
+    view! {
+        <p class="muted small" aria-label="Email status">
+            {move || if verified() { "Address verified." } else { "Address not verified yet." }}
+        </p>
+        <Show when=move || !verified()>
+            <button class="button button-quiet" disabled=move || pending.get() on:click=resend>
+                "Send the confirmation mail again"
+            </button>
+            <p class="muted small" role="status">
+                {move || answer.get()}
+            </p>
+        </Show>
     }
 }
 

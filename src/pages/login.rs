@@ -12,6 +12,9 @@ pub fn Login() -> impl IntoView {
             <h1>"Log in"</h1>
             <SocialButtons />
             <CredentialsForm kind=FormKind::Login />
+            <p class="form-links">
+                <A href="/forgot-password">"Forgot your password?"</A>
+            </p>
             <p class="muted">"No account yet? " <A href="/register">"Register"</A></p>
         </section>
     }
