@@ -9,7 +9,7 @@ use crate::client::store::provide_auth;
 use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
 use crate::pages::{
-    AccountRoute, ForgotPasswordRoute, HomeRoute, InspectorRoute, LabRoute, Login, NotFound, Register,
+    AccountRoute, ForgotPasswordRoute, HomeRoute, InspectorRoute, LabRoute, Login, NotFound, RegisterRoute,
     ResetPasswordRoute, SessionsRoute, SignInProblemRoute, VerifyEmailRoute,
 };
 
@@ -56,7 +56,7 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
-                    <Route path=path!("/register") view=Register />
+                    <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
                     <Route path=path!("/login") view=Login />
                     <Route path=path!("/login/problem") view={Lazy::<SignInProblemRoute>::new()} />
                     <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />

@@ -1,7 +1,6 @@
-//! One module per page. The forms a visitor meets first (log in, register) are in the main
-//! wasm; the home page, the sign-in problem page and the pages behind a login are lazy routes,
-//! each its own wasm chunk fetched the first time it is visited (built with
-//! `cargo leptos build --split`; README, "The client's weight").
+//! One module per page. The login form, which most visits meet first, is in the main wasm;
+//! every other page is a lazy route, its own wasm chunk fetched the first time it is visited
+//! (built with `cargo leptos build --split`; README, "The client's weight").
 
 use leptos::prelude::*;
 
@@ -20,7 +19,6 @@ mod verify_email;
 
 pub use login::Login;
 pub use not_found::NotFound;
-pub use register::Register;
 
 /// Declares `$route`, the lazily loaded route of the page component `$page`.
 macro_rules! lazy_page {
@@ -42,6 +40,7 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(HomeRoute => home::Home);
+lazy_page!(RegisterRoute => register::Register);
 lazy_page!(AccountRoute => account::Account);
 lazy_page!(SessionsRoute => sessions::Sessions);
 lazy_page!(InspectorRoute => inspector::Inspector);

@@ -25,13 +25,26 @@ async fn offered_providers() -> Vec<OidcProvider> {
 }
 
 /// "Continue with {label}" for each provider: plain links to the start endpoint, which sends
-/// the browser to the provider; it comes back logged in on `/account`.
+/// the browser to the provider; it comes back logged in on `/account`. Rendered once the page
+/// has hydrated, by a lazily loaded function (the list and its markup weigh on no page that
+/// does not show it); the server renders nothing here, so hydration finds the same.
 #[component]
 pub fn SocialButtons() -> impl IntoView {
-    let providers = use_providers();
+    let links = RwSignal::new_local(None::<AnyView>);
+    Effect::new(move || spawn_local(async move { links.set(Some(provider_links().await)) }));
+    // A view cannot be cloned out of the signal: it is taken, once, when it arrives.
     move || {
-        let list = providers.get();
-        (!list.is_empty()).then(|| {
+        links.track();
+        links.try_update_untracked(Option::take).flatten()
+    }
+}
+
+/// The links, from `GET /api/auth/oidc/providers` (none: the feature is off, nothing shows).
+#[lazy]
+async fn provider_links() -> AnyView {
+    let list = offered_providers().await;
+    (!list.is_empty())
+        .then(|| {
             view! {
                 <div class="social" aria-label="Log in with another account">
                     {list
@@ -49,5 +62,5 @@ pub fn SocialButtons() -> impl IntoView {
                 </div>
             }
         })
-    }
+        .into_any()
 }
