@@ -253,6 +253,7 @@ async fn mail_queued_before_a_restart_is_delivered_after_it() {
     let body = json!({ "email": email, "password": PASSWORD });
     let answer = browser().post(first.url(paths::REGISTER)).json(&body).send().await.expect("sent");
     assert_eq!(answer.status(), StatusCode::CREATED);
+    until_tried_and_waiting(&database.url).await;
     drop(first); // killed: the verification mail was never delivered
 
     sink.resume().await;
@@ -260,6 +261,26 @@ async fn mail_queued_before_a_restart_is_delivered_after_it() {
 
     let mail = sink.mail_number(&email, 1).await;
     assert_eq!(mail.subject, "Confirm your email address for tokenpair");
+}
+
+/// Waits until the outbox's one mail has failed at least once and waits for its next attempt,
+/// unclaimed: killed then, the process leaves it to the next one at once (killed while it holds
+/// the claim, the next process would wait out the claim's minute).
+async fn until_tried_and_waiting(database_url: &str) {
+    let db = tokenpair::db::connect_and_migrate(database_url).await.expect("the test database");
+    let deadline = std::time::Instant::now() + MAIL_WAIT;
+    loop {
+        let row: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT attempts, claimed_until FROM mail_outbox")
+                .fetch_optional(&db)
+                .await
+                .expect("read");
+        if matches!(row, Some((1.., None))) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the mail was not tried: {row:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
