@@ -231,14 +231,27 @@ async fn mail_accepted_while_the_smtp_server_is_down_arrives_once_it_is_back() {
 
 /// Waits until the outbox holds exactly `count` mails.
 async fn until_queued(app: &TestApp, count: i64) {
+    eventually(|| async {
+        let pending = tokenpair::db::outbox::pending(&app.state.db).await.expect("count the outbox");
+        (pending == count).then_some(()).ok_or(format!("the outbox holds {pending}, not {count}"))
+    })
+    .await;
+}
+
+/// Asks `check` every 20 ms until it answers `Ok`; fails with its last complaint after
+/// [`MAIL_WAIT`].
+async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let deadline = std::time::Instant::now() + MAIL_WAIT;
     loop {
-        let pending = tokenpair::db::outbox::pending(&app.state.db).await.expect("count the outbox");
-        if pending == count {
-            return;
+        match check().await {
+            Ok(()) => return,
+            Err(complaint) => assert!(std::time::Instant::now() < deadline, "{complaint}"),
         }
-        assert!(std::time::Instant::now() < deadline, "the outbox holds {pending}, not {count}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -268,19 +281,15 @@ async fn mail_queued_before_a_restart_is_delivered_after_it() {
 /// the claim, the next process would wait out the claim's minute).
 async fn until_tried_and_waiting(database_url: &str) {
     let db = tokenpair::db::connect_and_migrate(database_url).await.expect("the test database");
-    let deadline = std::time::Instant::now() + MAIL_WAIT;
-    loop {
+    eventually(|| async {
         let row: Option<(i64, Option<i64>)> =
             sqlx::query_as("SELECT attempts, claimed_until FROM mail_outbox")
                 .fetch_optional(&db)
                 .await
                 .expect("read");
-        if matches!(row, Some((1.., None))) {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "the mail was not tried: {row:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        matches!(row, Some((1.., None))).then_some(()).ok_or(format!("the mail was not tried: {row:?}"))
+    })
+    .await;
 }
 
 #[tokio::test]
