@@ -273,10 +273,13 @@ pub enum EventKind {
     /// A social login naming this account was refused (the detail says why): for one, a
     /// provider vouching for its email while the account was not linked to it.
     SocialLoginRefused,
+    /// A refresh of a session bound to a DPoP key came without a proof by that key (a copied
+    /// refresh cookie); refused.
+    DpopKeyMismatch,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::Registered,
         Self::Login,
         Self::LoginFailed,
@@ -294,6 +297,7 @@ impl EventKind {
         Self::PasswordResetRequested,
         Self::PasswordReset,
         Self::EmailVerified,
+        Self::DpopKeyMismatch,
     ];
 
     /// The name stored in the database and sent on the wire.
@@ -316,6 +320,7 @@ impl EventKind {
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::EmailVerified => "email_verified",
+            Self::DpopKeyMismatch => "dpop_key_mismatch",
         }
     }
 

@@ -25,6 +25,7 @@ pub mod account;
 pub mod claims;
 pub mod cookie;
 pub mod device;
+pub mod dpop;
 pub mod flow;
 pub mod guard;
 pub mod keys;
@@ -66,6 +67,9 @@ pub struct Client {
     pub ip: Option<String>,
     /// What a per-address rate limit counts this client as (an IPv6 client is its /64).
     pub rate_key: Option<std::net::IpAddr>,
+    /// The thumbprint of the DPoP key this request proved it holds (`dpop.rs`), at an endpoint
+    /// that issues tokens: what they are bound to, and what a bound session's refresh needs.
+    pub dpop_key: Option<String>,
 }
 
 /// The longest User-Agent kept on a session or an event; longer ones are cut.
@@ -77,6 +81,11 @@ pub fn stored_user_agent(user_agent: &str) -> &str {
 }
 
 impl Client {
+    /// This client, having proved it holds the key of thumbprint `jkt` (or not).
+    pub fn holding(self, proof: Option<dpop::Proven>) -> Self {
+        Self { dpop_key: proof.map(|proven| proven.jkt), ..self }
+    }
+
     /// A security event of `kind` for this client, to add a detail to and record.
     pub fn event<'a>(
         &'a self,

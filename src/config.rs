@@ -80,6 +80,8 @@ pub struct Config {
     pub oidc_providers: Vec<oidc::ProviderSettings>,
     /// How long a social-login provider may take to answer; 10 s (tests shorten it).
     pub oidc_timeout: Duration,
+    /// `DPOP`: whether tokens are bound to the browser's key (`auth/dpop.rs`).
+    pub dpop: crate::auth::dpop::Mode,
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +115,7 @@ impl std::fmt::Debug for Config {
             .field("mail_per_address", &self.mail_per_address)
             .field("oidc_providers", &self.oidc_providers)
             .field("oidc_timeout", &self.oidc_timeout)
+            .field("dpop", &self.dpop)
             .finish()
     }
 }
@@ -195,6 +198,7 @@ impl Config {
             mail_per_address: settings.rate("PASSWORD_RESET_RATE_LIMIT", "5/15m")?,
             oidc_providers: oidc::providers(&settings.0)?,
             oidc_timeout: oidc::PROVIDER_TIMEOUT,
+            dpop: settings.dpop()?,
             trusted_proxies: parse_networks(&settings.text("TRUSTED_PROXIES", ""))
                 .map_err(|problem| ConfigError { name: "TRUSTED_PROXIES", problem })?,
         };
@@ -255,6 +259,15 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
 
     fn rate(&self, name: &'static str, default: &str) -> Result<RateLimit, ConfigError> {
         parse_rate(&self.text(name, default)).map_err(|problem| ConfigError { name, problem })
+    }
+
+    /// `DPOP`: `off`, `optional` (the default) or `required`.
+    fn dpop(&self) -> Result<crate::auth::dpop::Mode, ConfigError> {
+        let text = self.text("DPOP", "optional");
+        crate::auth::dpop::Mode::parse(&text).ok_or_else(|| ConfigError {
+            name: "DPOP",
+            problem: format!("{text:?}: expected off, optional or required"),
+        })
     }
 
     /// A whole number, at least `least`.

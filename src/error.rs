@@ -43,6 +43,24 @@ pub enum Error {
         "the request carries the refresh cookie more than once; clear this site's cookies and log in again"
     )]
     AmbiguousCookie,
+    /// 400: `DPOP=required`, and a login, registration, refresh or reset came with no DPoP
+    /// proof (`auth/dpop.rs`).
+    #[error("this server issues only tokens bound to a key: send a DPoP proof")]
+    DpopRequired,
+    /// A DPoP proof that fails a check: `400 invalid_dpop_proof` where tokens are issued (RFC
+    /// 9449 §5), `401` with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` at a resource
+    /// (§7.1).
+    #[error("the DPoP proof is malformed, replayed, or not for this request")]
+    InvalidDpopProof { at: ProofAt },
+    /// The proof's nonce is missing or too old (§8, §9): the same statuses as above, with
+    /// `use_dpop_nonce` and the nonce to retry with in `DPoP-Nonce`.
+    #[error("the DPoP proof needs the server's current nonce, sent in DPoP-Nonce")]
+    UseDpopNonce { at: ProofAt, nonce: String },
+    /// 401 with `WWW-Authenticate: DPoP error="invalid_token"`: a bound access token without a
+    /// proof by its key (as a bearer token, say), an unbound one under the DPoP scheme, or a
+    /// bearer token where DPoP is required.
+    #[error("this access token must come with a DPoP proof by the key it is bound to")]
+    DpopBinding,
     /// 403: with `REQUIRE_VERIFIED_EMAIL`, the right password of an account whose address has
     /// not answered its verification mail yet.
     #[error("confirm your email address first: open the link in the mail we sent you")]
@@ -109,7 +127,9 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::AmbiguousCookie | Self::InvalidOrExpiredLink => StatusCode::BAD_REQUEST,
+            Self::AmbiguousCookie | Self::InvalidOrExpiredLink | Self::DpopRequired => StatusCode::BAD_REQUEST,
+            Self::InvalidDpopProof { at } | Self::UseDpopNonce { at, .. } => at.status(),
+            Self::DpopBinding => StatusCode::UNAUTHORIZED,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::InvalidCredentials
             | Self::InvalidAccessToken
@@ -138,7 +158,10 @@ impl Error {
             Self::EmailNotVerified => "email_not_verified",
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
-            Self::InvalidAccessToken => "invalid_token",
+            Self::InvalidAccessToken | Self::DpopBinding => "invalid_token",
+            Self::DpopRequired => "dpop_required",
+            Self::InvalidDpopProof { .. } => "invalid_dpop_proof",
+            Self::UseDpopNonce { .. } => "use_dpop_nonce",
             Self::SessionRevoked => "session_revoked",
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::TokenPairMismatch => "token_pair_mismatch",
@@ -183,6 +206,20 @@ impl IntoResponse for Error {
                     HeaderValue::from_static(r#"Bearer error="invalid_token""#),
                 );
             }
+            Self::DpopBinding => {
+                headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("invalid_token"));
+            }
+            Self::InvalidDpopProof { at: ProofAt::Resource } => {
+                headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("invalid_dpop_proof"));
+            }
+            Self::UseDpopNonce { at, nonce } => {
+                if at == ProofAt::Resource {
+                    headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("use_dpop_nonce"));
+                }
+                if let Ok(nonce) = HeaderValue::from_str(&nonce) {
+                    headers.insert(DPOP_NONCE, nonce);
+                }
+            }
             Self::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
@@ -193,6 +230,34 @@ impl IntoResponse for Error {
         }
         response
     }
+}
+
+/// Where a DPoP proof was checked, which decides how its refusal is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofAt {
+    /// Login, registration, refresh, reset: where tokens are issued. `400`.
+    TokenEndpoint,
+    /// A request with an access token. `401` and a `WWW-Authenticate: DPoP` challenge.
+    Resource,
+}
+
+impl ProofAt {
+    fn status(self) -> StatusCode {
+        match self {
+            Self::TokenEndpoint => StatusCode::BAD_REQUEST,
+            Self::Resource => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+/// The header a server nonce travels in (RFC 9449 §8).
+pub const DPOP_NONCE: header::HeaderName = header::HeaderName::from_static("dpop-nonce");
+
+/// `DPoP error="…", algs="ES256 EdDSA"` (§7.1).
+fn dpop_challenge(error: &str) -> HeaderValue {
+    let algs = crate::auth::dpop::ALGORITHMS;
+    HeaderValue::from_str(&format!(r#"DPoP error="{error}", algs="{algs}""#))
+        .unwrap_or_else(|_| HeaderValue::from_static("DPoP"))
 }
 
 impl From<JsonRejection> for Error {

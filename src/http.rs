@@ -27,6 +27,7 @@ mod auth;
 #[cfg(feature = "bench")]
 mod bench;
 pub mod client_ip;
+pub mod dpop;
 pub mod extract;
 pub mod health;
 mod keys;
@@ -89,6 +90,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(
             ServiceBuilder::new()
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), dpop::nonce_header))
                 // API answers carry tokens or personal data: no cache may keep them.
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CACHE_CONTROL,

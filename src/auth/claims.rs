@@ -49,6 +49,23 @@ pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// RFC 7800's confirmation: the key the token is bound to (`dpop.rs`), absent for a plain
+    /// bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// `cnf` with RFC 9449's one member: `jkt`, the RFC 7638 SHA-256 thumbprint of the DPoP key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub jkt: String,
+}
+
+impl Confirmation {
+    /// The thumbprint, if `cnf` names one.
+    pub fn jkt(cnf: &Option<Self>) -> Option<&str> {
+        cnf.as_ref().map(|cnf| cnf.jkt.as_str())
+    }
 }
 
 /// What a refresh token says: whose session it belongs to, and which one of its tokens it is.
@@ -62,6 +79,9 @@ pub struct RefreshClaims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// The key the session is bound to (`dpop.rs`): its refresh needs a proof by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 impl RefreshClaims {
@@ -75,7 +95,13 @@ impl RefreshClaims {
             iss: ISSUER.into(),
             aud: REFRESH_AUDIENCE.into(),
             jti: jti.into(),
+            cnf: None,
         }
+    }
+
+    /// The same claims, bound to the key of thumbprint `jkt` if there is one.
+    pub fn bound_to(self, jkt: Option<&str>) -> Self {
+        Self { cnf: jkt.map(|jkt| Confirmation { jkt: jkt.into() }), ..self }
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Issued {
     pub refresh: Signed,
     pub user: User,
     pub device: Option<Signed>,
+    /// Whether both tokens are bound to a DPoP key (`dpop.rs`): the body says `token_type: DPoP`.
+    pub bound: bool,
 }
 
 /// What a registration ended in.
@@ -227,9 +229,9 @@ pub async fn try_refresh(
         Outcome::ReuseDetected => return Ok(Err(RefreshRefused::ReuseDetected)),
         Outcome::Refused(refusal) => return Ok(Err(RefreshRefused::Refused(refusal))),
     };
-    let Renewal { user, refresh } = renewal;
-    let access = tokens.sign_access(&user, &claims.sid, now).map_err(Error::internal)?;
-    Ok(Ok(Issued { access, refresh, user, device: None }))
+    let Renewal { user, refresh, jkt } = renewal;
+    let access = tokens.sign_access(&user, &claims.sid, jkt.as_deref(), now).map_err(Error::internal)?;
+    Ok(Ok(Issued { access, refresh, user, device: None, bound: jkt.is_some() }))
 }
 
 async fn check_pairing(
@@ -349,7 +351,8 @@ pub async fn start_session(
     let session_id = new_id();
     let max_expires_at = tokens.session_cap(now);
     let expires_at = tokens.session_expiry(now, max_expires_at);
-    let claims = RefreshClaims::new(&user.id, &session_id, &new_id(), now, expires_at);
+    let jkt = client.dpop_key.as_deref();
+    let claims = RefreshClaims::new(&user.id, &session_id, &new_id(), now, expires_at).bound_to(jkt);
     let refresh = tokens.sign_refresh(&claims).map_err(Error::internal)?;
     let user_agent = client.user_agent.as_deref().map(super::stored_user_agent);
     let session = NewSession {
@@ -366,6 +369,7 @@ pub async fn start_session(
             SignedInWith::Password => "password",
             SignedInWith::Provider { name, .. } => name,
         },
+        jkt,
     };
     db::sessions::create(db, session).await?;
     let detail = match way_in {
@@ -375,9 +379,9 @@ pub async fn start_session(
     let event =
         NewEvent { detail: detail.as_deref(), ..client.event(&user.id, Some(&session_id), EventKind::Login) };
     db::events::record(db, event).await?;
-    let access = tokens.sign_access(&user, &session_id, now).map_err(Error::internal)?;
-    tracing::info!(session_id = %session_id, "session started");
-    Ok(Issued { access, refresh, user, device: None })
+    let access = tokens.sign_access(&user, &session_id, jkt, now).map_err(Error::internal)?;
+    tracing::info!(session_id = %session_id, bound = jkt.is_some(), "session started");
+    Ok(Issued { access, refresh, user, device: None, bound: jkt.is_some() })
 }
 
 pub fn normalise_email(email: &str) -> String {

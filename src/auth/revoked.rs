@@ -166,6 +166,7 @@ mod tests {
             iss: "tokenpair".into(),
             aud: "tokenpair".into(),
             jti: "jti".into(),
+            cnf: None,
         }
     }
 

@@ -9,6 +9,12 @@
 //!
 //! Before any of that, the thorough check: the session exists, is not revoked or expired, and
 //! its user is enabled and has not changed password since the session was vouched for.
+//!
+//! A session bound to a DPoP key (`dpop.rs`) rotates or repeats only for a request that proved
+//! it holds that key: anything else is refused and recorded (`dpop_key_mismatch`), and the
+//! session goes on for the browser that has the key. An old token is reuse whoever presents it.
+//! A session not yet bound (a social login's, begun by a navigation that can carry no proof)
+//! is bound by its first refresh with a proof.
 
 use std::time::Duration;
 
@@ -35,6 +41,8 @@ pub enum Outcome {
 pub struct Renewal {
     pub user: User,
     pub refresh: Signed,
+    /// The DPoP key the renewed pair is bound to, if any.
+    pub jkt: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +53,8 @@ pub enum Refusal {
     UserDisabled,
     /// The password changed after this session was last vouched for.
     PasswordChanged,
+    /// The session is bound to a DPoP key the request did not prove it holds.
+    WrongKey,
 }
 
 impl Refusal {
@@ -55,6 +65,7 @@ impl Refusal {
             Self::Expired => "session_expired",
             Self::UserDisabled => "user_disabled",
             Self::PasswordChanged => "password_changed",
+            Self::WrongKey => "dpop_key_mismatch",
         }
     }
 }
@@ -68,14 +79,26 @@ enum Decision {
     Refuse(Refusal),
 }
 
-fn decide(
-    session: &SessionForRefresh,
-    presented: &RefreshClaims,
-    presented_row: Option<&TokenRow>,
-    current_row: Option<&TokenRow>,
-    now: i64,
-    grace: Duration,
-) -> Decision {
+/// What the decision is made on besides the session: the presented token and its row, the
+/// current one's, and the DPoP key the request proved it holds.
+struct Presented<'a> {
+    claims: &'a RefreshClaims,
+    row: Option<&'a TokenRow>,
+    current_row: Option<&'a TokenRow>,
+    key: Option<&'a str>,
+}
+
+fn decide(session: &SessionForRefresh, presented: &Presented, now: i64, grace: Duration) -> Decision {
+    let decision = decide_by_token(session, presented, now, grace);
+    let holds_key = session.jkt.is_none() || session.jkt.as_deref() == presented.key;
+    match decision {
+        Decision::Rotate | Decision::RepeatCurrent if !holds_key => Decision::Refuse(Refusal::WrongKey),
+        decision => decision,
+    }
+}
+
+fn decide_by_token(session: &SessionForRefresh, presented: &Presented, now: i64, grace: Duration) -> Decision {
+    let Presented { claims: presented, row: presented_row, current_row, .. } = *presented;
     if session.user_id != presented.sub {
         return Decision::Refuse(Refusal::UnknownSession);
     }
@@ -124,10 +147,16 @@ pub async fn rotate(
     };
     let presented_row = db::sessions::find_token(&mut tx, sid, &presented.jti).await?;
     let current_row = db::sessions::find_token(&mut tx, sid, &session.current_jti).await?;
-    let decision =
-        decide(&session, presented, presented_row.as_ref(), current_row.as_ref(), now, tokens.reuse_grace);
+    let facts = Presented {
+        claims: presented,
+        row: presented_row.as_ref(),
+        current_row: current_row.as_ref(),
+        key: client.dpop_key.as_deref(),
+    };
+    let decision = decide(&session, &facts, now, tokens.reuse_grace);
     let step = Step { tokens, session: &session, presented, now, client };
     let outcome = match decision {
+        Decision::Refuse(Refusal::WrongKey) => step.refuse_without_key(&mut tx).await?,
         Decision::Refuse(refusal) => {
             tracing::info!(?refusal, "refresh refused");
             return Ok(Outcome::Refused(refusal));
@@ -157,13 +186,33 @@ impl Step<'_> {
         self.client.event(&self.session.user_id, Some(&self.presented.sid), kind)
     }
 
+    /// The key the session is bound to after this refresh: its own, or the request's if it
+    /// had none.
+    fn key(&self) -> Option<&str> {
+        self.session.jkt.as_deref().or(self.client.dpop_key.as_deref())
+    }
+
     fn renewal(&self, refresh: Signed) -> Renewal {
         let session = &self.session;
         let email_verified = session.email_verified_at.is_some();
         Renewal {
             user: User { id: session.user_id.clone(), email: session.email.clone(), email_verified },
             refresh,
+            jkt: self.key().map(str::to_owned),
         }
+    }
+
+    /// The session's current token without the session's key: a copied cookie. Refused and
+    /// recorded; the session goes on for the browser holding the key.
+    async fn refuse_without_key(&self, tx: &mut WriteTransaction) -> Result<Outcome> {
+        let detail = match self.client.dpop_key {
+            Some(_) => "a refresh of a key-bound session with a proof by another key",
+            None => "a refresh of a key-bound session with no proof of its key",
+        };
+        let event = NewEvent { detail: Some(detail), ..self.event(EventKind::DpopKeyMismatch) };
+        db::events::record(&mut **tx, event).await?;
+        tracing::warn!("refresh refused: the session's DPoP key was not proved");
+        Ok(Outcome::Refused(Refusal::WrongKey))
     }
 
     /// An old token came back: someone holds a copy. Revoke the whole session.
@@ -185,7 +234,8 @@ impl Step<'_> {
     ) -> Result<Outcome> {
         let current = current_row.ok_or_else(|| Error::internal("current refresh token row missing"))?;
         let (user, sid) = (&self.session.user_id, &self.presented.sid);
-        let claims = RefreshClaims::new(user, sid, &current.jti, current.issued_at, current.expires_at);
+        let claims = RefreshClaims::new(user, sid, &current.jti, current.issued_at, current.expires_at)
+            .bound_to(self.key());
         let refresh = self.tokens.sign_refresh(&claims).map_err(Error::internal)?;
         db::events::record(&mut **tx, self.event(EventKind::RefreshRepeated)).await?;
         tracing::info!("refresh repeated inside the grace window");
@@ -195,8 +245,8 @@ impl Step<'_> {
     /// The current token: issue its successor and make that the current one.
     async fn rotate(&self, tx: &mut WriteTransaction) -> Result<Outcome> {
         let expires_at = self.tokens.session_expiry(self.now, self.session.max_expires_at);
-        let claims =
-            RefreshClaims::new(&self.session.user_id, &self.presented.sid, &new_id(), self.now, expires_at);
+        let (user, sid) = (&self.session.user_id, &self.presented.sid);
+        let claims = RefreshClaims::new(user, sid, &new_id(), self.now, expires_at).bound_to(self.key());
         let refresh = self.tokens.sign_refresh(&claims).map_err(Error::internal)?;
         let rotation = Rotation {
             session_id: &self.presented.sid,
@@ -204,6 +254,7 @@ impl Step<'_> {
             new_jti: &refresh.jti,
             now: self.now,
             expires_at,
+            jkt: self.key(),
         };
         // Under the write lock this cannot fail; on an engine with weaker isolation this
         // conditional update is what keeps a rotation from happening twice.
@@ -236,6 +287,7 @@ mod tests {
             user_disabled_at: None,
             session_password_changed_at: 5,
             user_password_changed_at: 5,
+            jkt: None,
         }
     }
 
@@ -254,6 +306,10 @@ mod tests {
     }
 
     fn decide_for(jti: &str, rotated_ago: i64, session: &SessionForRefresh) -> Decision {
+        decide_with_key(jti, rotated_ago, session, None)
+    }
+
+    fn decide_with_key(jti: &str, rotated_ago: i64, session: &SessionForRefresh, key: Option<&str>) -> Decision {
         let parent = row("parent", Some("grandparent"), Some(NOW - rotated_ago));
         let child = row("child", Some("parent"), None);
         let presented_row = match jti {
@@ -261,7 +317,20 @@ mod tests {
             "child" => Some(child.clone()),
             _ => Some(row(jti, None, Some(NOW - 1000))),
         };
-        decide(session, &presented(jti), presented_row.as_ref(), Some(&child), NOW, GRACE)
+        let claims = presented(jti);
+        let facts = Presented { claims: &claims, row: presented_row.as_ref(), current_row: Some(&child), key };
+        decide(session, &facts, NOW, GRACE)
+    }
+
+    #[test]
+    fn a_bound_session_rotates_or_repeats_only_for_its_key_and_reuse_is_reuse_for_anyone() {
+        let bound = SessionForRefresh { jkt: Some("key".into()), ..session() };
+        assert_eq!(decide_with_key("child", 0, &bound, Some("key")), Decision::Rotate);
+        assert_eq!(decide_with_key("child", 0, &bound, None), Decision::Refuse(Refusal::WrongKey));
+        assert_eq!(decide_with_key("child", 0, &bound, Some("other")), Decision::Refuse(Refusal::WrongKey));
+        assert_eq!(decide_with_key("parent", 9, &bound, None), Decision::Refuse(Refusal::WrongKey));
+        assert_eq!(decide_with_key("parent", 10, &bound, None), Decision::Reuse);
+        assert_eq!(decide_with_key("child", 0, &session(), Some("any")), Decision::Rotate, "binds on the way");
     }
 
     #[test]

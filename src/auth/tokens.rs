@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use super::claims::{
-    AccessClaims, DeviceClaims, Lifetime, RefreshClaims, AUDIENCE, DEVICE_AUDIENCE, ISSUER, REFRESH_AUDIENCE,
+    AccessClaims, Confirmation, DeviceClaims, Lifetime, RefreshClaims, AUDIENCE, DEVICE_AUDIENCE, ISSUER, REFRESH_AUDIENCE,
 };
+use super::dpop::{Dpop, ProofError, Proven, Target};
 use super::keys::{KeyError, Keys};
 use super::revoked::{Refused, RevokedSet};
 use super::verified::{Lookup, VerifiedTokens};
@@ -85,6 +86,8 @@ pub struct Tokens {
     pub session_max_lifetime: Option<Duration>,
     /// How long a just-rotated refresh token still gets its successor again (`rotation.rs`).
     pub reuse_grace: Duration,
+    /// DPoP proofs and nonces (`dpop.rs`).
+    pub dpop: Dpop,
 }
 
 impl Tokens {
@@ -117,6 +120,7 @@ impl Tokens {
             refresh_ttl: config.refresh_token_ttl,
             session_max_lifetime: config.session_max_lifetime,
             reuse_grace: config.refresh_reuse_grace,
+            dpop: Dpop::new(config.dpop),
         }
     }
 
@@ -132,11 +136,13 @@ impl Tokens {
         self.session_max_lifetime.map(|cap| now + cap.as_secs() as i64)
     }
 
-    /// Signs an access token for `user` in session `sid`.
+    /// Signs an access token for `user` in session `sid`, bound to the DPoP key of thumbprint
+    /// `jkt` if there is one (`dpop.rs`).
     pub fn sign_access(
         &self,
         user: &User,
         sid: &str,
+        jkt: Option<&str>,
         now: i64,
     ) -> Result<Signed, jsonwebtoken::errors::Error> {
         let jti = super::new_id();
@@ -152,6 +158,7 @@ impl Tokens {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             jti: jti.clone(),
+            cnf: jkt.map(|jkt| Confirmation { jkt: jkt.into() }),
         };
         Ok(Signed { token: self.sign(ACCESS_TYP, &claims)?, jti, expires_at: exp })
     }
@@ -186,6 +193,19 @@ impl Tokens {
             self.verified.insert(key, Arc::clone(&claims));
         }
         Ok(claims)
+    }
+
+    /// Checks a DPoP proof against the request it came with (`dpop.rs`).
+    pub fn check_proof(&self, proof: &str, target: &Target) -> Result<Proven, ProofError> {
+        self.dpop.check(proof, target, &self.keys.ring(), super::unix_now())
+    }
+
+    /// The DPoP nonce to hand out now (`dpop/nonce.rs`), unless DPoP is off.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        if self.dpop.mode == super::dpop::Mode::Off {
+            return None;
+        }
+        self.dpop.nonces.current(&self.keys.ring(), super::unix_now())
     }
 
     /// Re-reads the key ring from the database; if a key that verified tokens is gone (it was

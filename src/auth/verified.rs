@@ -81,6 +81,7 @@ mod tests {
             iss: "tokenpair".into(),
             aud: "tokenpair".into(),
             jti: "jti".into(),
+            cnf: None,
         })
     }
 

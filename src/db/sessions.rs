@@ -21,6 +21,8 @@ pub struct NewSession<'a> {
     pub ip: Option<&'a str>,
     /// `password`, or the social-login provider's name.
     pub signed_in_with: &'a str,
+    /// The DPoP key the session is bound to, if any (`auth/dpop.rs`).
+    pub jkt: Option<&'a str>,
 }
 
 /// Inserts the session and its first refresh token, together or not at all.
@@ -28,8 +30,8 @@ pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
     let mut tx = super::begin_write(pool).await?;
     query(
         "INSERT INTO sessions (id, user_id, current_jti, created_at, refreshed_at, expires_at,
-                               max_expires_at, password_changed_at, user_agent, ip, signed_in_with)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                               max_expires_at, password_changed_at, user_agent, ip, signed_in_with, jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(session.id)
     .bind(session.user_id)
@@ -42,6 +44,7 @@ pub async fn create(pool: &Pool, session: NewSession<'_>) -> Result<(), sqlx::Er
     .bind(session.user_agent)
     .bind(session.ip)
     .bind(session.signed_in_with)
+    .bind(session.jkt)
     .execute(&mut *tx)
     .await?;
     insert_token(&mut tx, session.jti, session.id, None, session.now, session.expires_at).await?;
@@ -84,6 +87,8 @@ pub struct SessionForRefresh {
     pub user_disabled_at: Option<i64>,
     pub session_password_changed_at: i64,
     pub user_password_changed_at: i64,
+    /// The DPoP key the session is bound to, if any.
+    pub jkt: Option<String>,
 }
 
 /// Reads the session a refresh presents, in a transaction from [`super::begin_write`]. On PostgreSQL
@@ -97,7 +102,7 @@ pub async fn find_for_refresh(
         "SELECT s.user_id, u.email, u.email_verified_at, s.current_jti, s.expires_at, s.max_expires_at, s.revoked_at,
                 u.disabled_at AS user_disabled_at,
                 s.password_changed_at AS session_password_changed_at,
-                u.password_changed_at AS user_password_changed_at
+                u.password_changed_at AS user_password_changed_at, s.jkt
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = $1";
     let sql = match Engine::of(tx) {
@@ -139,13 +144,16 @@ pub struct Rotation<'a> {
     pub new_jti: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    /// The key the session is bound to from now on: its own, or the one a refresh of an
+    /// unbound session proved.
+    pub jkt: Option<&'a str>,
 }
 
 /// Makes `new_jti` current, but only if `presented_jti` still is: the guard that makes a
 /// rotation happen at most once. Returns whether it did.
 pub async fn rotate(tx: &mut AnyConnection, rotation: Rotation<'_>) -> Result<bool, sqlx::Error> {
     let swapped = query(
-        "UPDATE sessions SET current_jti = $1, refreshed_at = $2, expires_at = $3
+        "UPDATE sessions SET current_jti = $1, refreshed_at = $2, expires_at = $3, jkt = $6
          WHERE id = $4 AND current_jti = $5 AND revoked_at IS NULL",
     )
     .bind(rotation.new_jti)
@@ -153,6 +161,7 @@ pub async fn rotate(tx: &mut AnyConnection, rotation: Rotation<'_>) -> Result<bo
     .bind(rotation.expires_at)
     .bind(rotation.session_id)
     .bind(rotation.presented_jti)
+    .bind(rotation.jkt)
     .execute(&mut *tx)
     .await?
     .rows_affected()

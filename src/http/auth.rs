@@ -1,12 +1,13 @@
 //! `POST /api/auth/{register,login,refresh,logout}`.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
 
-use super::extract::{JsonBody, RequestClient};
+use super::dpop::TokenProof;
+use super::extract::{presented_token, JsonBody, RequestClient};
 use super::openapi::{BodyRefused, CrossSite, RateLimited, RequestedWith, Unavailable};
 use crate::api::{Accepted, Credentials, ErrorBody, TokenResponse};
 use crate::auth::flow::{self, Issued, LoginAttempt, Registered};
@@ -25,14 +26,17 @@ use crate::state::AppState;
         body = Accepted),
     (status = 409, description = "email_taken (not with `REQUIRE_VERIFIED_EMAIL`)", body = ErrorBody),
     BodyRefused, CrossSite, RateLimited, Unavailable,
-))]
+),
+params(("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449) for this request: the tokens issued are bound to its key, and the body says `token_type: DPoP`")))]
 pub async fn register(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    TokenProof(proof): TokenProof,
     headers: HeaderMap,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
+    let client = client.holding(proof);
     let replaced = presented_refresh(&state, &headers, &client).await?;
     let (db, tokens, passwords, mailer) = (&state.db, &state.tokens, &state.passwords, &state.mailer);
     match flow::register(db, tokens, passwords, mailer, credentials, client.clone()).await? {
@@ -58,15 +62,18 @@ pub(super) fn accepted(status: &str) -> Response {
     BodyRefused, CrossSite, RateLimited, Unavailable,
 ),
 params(("__Secure-tokenpair-device" = Option<String>, Cookie,
-    description = "set by an earlier login to this account: its failed attempts have a budget of their own")),
+    description = "set by an earlier login to this account: its failed attempts have a budget of their own"),
+    ("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449) for this request: the tokens issued are bound to its key, and the body says `token_type: DPoP`")),
 )]
 pub async fn login(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    TokenProof(proof): TokenProof,
     headers: HeaderMap,
     jar: CookieJar,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response> {
+    let client = client.holding(proof);
     let device = jar.get(cookie::DEVICE_NAME).map(|c| c.value().to_owned());
     let replaced = presented_refresh(&state, &headers, &client).await?;
     let (db, tokens, passwords, limits) = (&state.db, &state.tokens, &state.passwords, &state.limits);
@@ -83,30 +90,30 @@ pub async fn login(
     params(
         ("X-Requested-With" = RequestedWith, Header, description = "must be `tokenpair`"),
         ("__Secure-tokenpair-refresh" = Option<String>, Cookie, description = "the refresh token, set by login, register and refresh"),
+        ("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449): needed, by the same key, when the session is bound to one"),
     ),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Both tokens rotated; sets the new refresh cookie",
             body = TokenResponse, headers(("Set-Cookie" = String))),
-        (status = 400, description = "ambiguous_cookie: the refresh cookie was sent more than once", body = ErrorBody),
-        (status = 401, description = "invalid_refresh_token (both cookies cleared) or token_pair_mismatch", body = ErrorBody),
+        (status = 400, description = "ambiguous_cookie: the refresh cookie was sent more than once; invalid_dpop_proof, use_dpop_nonce (with `DPoP-Nonce`) or dpop_required: the DPoP proof fails, is stale or is missing",
+            body = ErrorBody, headers(("DPoP-Nonce" = String, description = "with use_dpop_nonce: the nonce to put in the next proof"))),
+        (status = 401, description = "invalid_refresh_token (both cookies cleared): also a key-bound session's refresh without a proof by its key; or token_pair_mismatch", body = ErrorBody),
         CrossSite, RateLimited, Unavailable,
     ))]
 pub async fn refresh(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    TokenProof(proof): TokenProof,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
+    let client = client.holding(proof);
     let presented = match presented_refresh(&state, &headers, &client).await {
         Ok(presented) => presented,
         Err(refused) => return refused.into_response(),
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+    let bearer = presented_token(&headers).map(|(token, _)| token);
     match flow::refresh(&state.db, &state.tokens, presented.as_deref(), bearer, &client).await {
         Ok(issued) => issue(StatusCode::OK, jar, issued, &state),
         Err(Error::InvalidRefreshToken) => {
@@ -160,7 +167,7 @@ async fn presented_refresh(
 pub(super) fn issue(status: StatusCode, jar: CookieJar, issued: Issued, state: &AppState) -> Response {
     let body = TokenResponse {
         access_token: issued.access.token,
-        token_type: "Bearer".into(),
+        token_type: if issued.bound { "DPoP" } else { "Bearer" }.into(),
         expires_in: state.tokens.access_ttl.as_secs(),
         user: issued.user,
     };

@@ -21,7 +21,13 @@ struct BearerScheme;
 impl utoipa::Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        let description = "A plain access token as `Bearer`; one bound to a DPoP key (`token_type: DPoP`) as \
+            `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449) by that key";
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(description))
+            .build();
         openapi
             .components
             .get_or_insert_with(Default::default)
@@ -41,9 +47,10 @@ pub enum RequestedWith {
 #[allow(dead_code, reason = "a type for the document only, never built")]
 #[derive(IntoResponses)]
 pub enum BodyRefused {
-    /// malformed_json: the body is not JSON; or ambiguous_cookie: the refresh cookie was sent
-    /// more than once.
-    #[response(status = 400)]
+    /// malformed_json: the body is not JSON; ambiguous_cookie: the refresh cookie was sent
+    /// more than once; invalid_dpop_proof, use_dpop_nonce (with `DPoP-Nonce` to retry with) or
+    /// dpop_required (`DPOP=required`): the `DPoP` proof (RFC 9449) fails, is stale, or is missing.
+    #[response(status = 400, headers(("DPoP-Nonce" = String, description = "with use_dpop_nonce: the nonce to put in the next proof")))]
     Malformed(ErrorBody),
     /// payload_too_large: the body is over 16 KB.
     #[response(status = 413)]
@@ -57,12 +64,17 @@ pub enum BodyRefused {
     Invalid(ErrorBody),
 }
 
-/// invalid_token: the access token is missing, malformed, expired or not ours; or, on the
-/// endpoints that act on the database, session_revoked: its session has ended (logged out,
-/// revoked, expired), its user was disabled, or the password changed since.
+/// invalid_token: the access token is missing, malformed, expired or not ours, or bound to a
+/// DPoP key and sent without a proof by it; session_revoked: its session has ended (logged
+/// out, revoked, expired), its user was disabled, or the password changed since;
+/// invalid_dpop_proof or use_dpop_nonce: a bound token's `DPoP` proof fails or needs the
+/// current nonce.
 #[allow(dead_code, reason = "a type for the document only, never built")]
 #[derive(IntoResponses)]
-#[response(status = 401, headers(("WWW-Authenticate" = String, description = r#"Bearer error="invalid_token""#)))]
+#[response(status = 401, headers(
+    ("WWW-Authenticate" = String, description = r#"Bearer error="invalid_token", or DPoP error="…", algs="ES256 EdDSA""#),
+    ("DPoP-Nonce" = String, description = "with use_dpop_nonce: the nonce to put in the next proof"),
+))]
 pub struct BearerRefused(ErrorBody);
 
 /// cross_site_request: another site's browser request, an unknown `Origin`, or (refresh and

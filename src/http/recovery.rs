@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum_extra::extract::CookieJar;
 
 use super::auth::{accepted, issue};
+use super::dpop::TokenProof;
 use super::extract::{AuthUser, JsonBody, RequestClient};
 use super::openapi::{BearerRefused, BodyRefused, CrossSite, RateLimited, Unavailable};
 use crate::api::{Accepted, ErrorBody, ResetConfirm, ResetRequest, TokenResponse, VerifyConfirm};
@@ -46,10 +47,12 @@ pub async fn request_reset(
 pub async fn confirm_reset(
     State(state): State<AppState>,
     RequestClient(client): RequestClient,
+    TokenProof(proof): TokenProof,
     headers: HeaderMap,
     jar: CookieJar,
     JsonBody(confirm): JsonBody<ResetConfirm>,
 ) -> Result<Response> {
+    let client = client.holding(proof);
     let replaced = cookie::presented(&headers).ok().flatten();
     let (db, tokens, passwords) = (&state.db, &state.tokens, &state.passwords);
     let issued =

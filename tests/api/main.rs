@@ -6,6 +6,7 @@
 mod helpers;
 mod mail_sink;
 mod oidc_provider;
+mod proof;
 mod support;
 
 mod brute_force;
@@ -13,6 +14,7 @@ mod client_ip;
 mod connections;
 mod cookie;
 mod csrf;
+mod dpop;
 mod faults;
 mod forged;
 mod growth;

@@ -60,6 +60,7 @@ async fn an_expired_access_token_is_refused() {
                 email_verified: false,
             },
             claims["sid"].as_str().unwrap_or_default(),
+            None,
             an_hour_ago,
         )
         .expect("signed");

@@ -192,7 +192,7 @@ async fn an_expired_access_token_still_pairs_with_its_refresh_token() {
     let (_, tokens) = app.registered_user().await;
     let sid = sid(&tokens.access_token);
     let an_hour_ago = tokenpair::auth::unix_now() - 3600;
-    let expired = app.state.tokens.sign_access(&tokens.user, &sid, an_hour_ago).expect("signed");
+    let expired = app.state.tokens.sign_access(&tokens.user, &sid, None, an_hour_ago).expect("signed");
 
     let response = app.refresh_request(&app.client).bearer_auth(&expired.token).send().await.expect("sent");
 
