@@ -1,7 +1,8 @@
 //! The browser side of the flow. The access token lives in a signal (memory only: never web
 //! storage, never a cookie), every API call goes through `fetch`, and `refresh` renews the token
 //! before it expires. Calls only go one way: `fetch` → `refresh` → `store`, each also using
-//! `request` (how a request is built) and `browser` (the browser's own APIs).
+//! `request` (how a request is built, with `dpop`'s proof) and `browser` (the browser's own APIs;
+//! `dpop/key_store` holds the two it alone needs, WebCrypto and IndexedDB).
 //!
 //! The server compiles this too, to render the logged-out first paint, but never runs the parts
 //! that need a browser: those start in effects, which run only after hydration. `browser` is
@@ -12,6 +13,7 @@ pub mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 #[path = "client/browser_twin.rs"]
 pub mod browser;
+pub mod dpop;
 pub mod fetch;
 pub mod json;
 pub mod refresh;

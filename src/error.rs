@@ -48,8 +48,8 @@ pub enum Error {
     #[error("this server issues only tokens bound to a key: send a DPoP proof")]
     DpopRequired,
     /// A DPoP proof that fails a check: `400 invalid_dpop_proof` where tokens are issued (RFC
-    /// 9449 §5), `401` with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` at a resource
-    /// (§7.1).
+    /// 9449 §5), `401` at a resource (§7.1); both with `WWW-Authenticate: DPoP
+    /// error="invalid_dpop_proof"`.
     #[error("the DPoP proof is malformed, replayed, or not for this request")]
     InvalidDpopProof { at: ProofAt },
     /// The proof's nonce is missing or too old (§8, §9): the same statuses as above, with
@@ -127,7 +127,9 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::AmbiguousCookie | Self::InvalidOrExpiredLink | Self::DpopRequired => StatusCode::BAD_REQUEST,
+            Self::AmbiguousCookie | Self::InvalidOrExpiredLink | Self::DpopRequired => {
+                StatusCode::BAD_REQUEST
+            }
             Self::InvalidDpopProof { at } | Self::UseDpopNonce { at, .. } => at.status(),
             Self::DpopBinding => StatusCode::UNAUTHORIZED,
             Self::EmailTaken => StatusCode::CONFLICT,
@@ -209,13 +211,13 @@ impl IntoResponse for Error {
             Self::DpopBinding => {
                 headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("invalid_token"));
             }
-            Self::InvalidDpopProof { at: ProofAt::Resource } => {
+            // At a token endpoint too (where §5 asks only for the JSON body): a client tells a
+            // refused proof from the request's other errors without reading the body.
+            Self::InvalidDpopProof { .. } => {
                 headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("invalid_dpop_proof"));
             }
-            Self::UseDpopNonce { at, nonce } => {
-                if at == ProofAt::Resource {
-                    headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("use_dpop_nonce"));
-                }
+            Self::UseDpopNonce { nonce, .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, dpop_challenge("use_dpop_nonce"));
                 if let Ok(nonce) = HeaderValue::from_str(&nonce) {
                     headers.insert(DPOP_NONCE, nonce);
                 }

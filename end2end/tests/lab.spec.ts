@@ -15,17 +15,20 @@ test.describe("the attack lab", () => {
     await expect(page.getByRole("status").filter({ hasText: "Lab mode is ON" })).toBeVisible();
   });
 
-  test("a stolen access token works until it expires and cannot be refreshed", async ({ page }) => {
+  test("a stolen access token and a copied refresh cookie are useless without the browser's key", async ({ page }) => {
     const verdict = await run(page, "Steal the access token", "Steal and use it");
-    await expect(verdict).toHaveText(/^Contained/, { timeout: 20_000 });
-    await expect(page.getByRole("article", { name: "Steal the access token" })).toContainText("no cookies → 200");
+    await expect(verdict).toHaveText(/^Useless elsewhere: the copied token and the copied refresh cookie/);
+    const demo = page.getByRole("article", { name: "Steal the access token" });
+    await expect(demo).toContainText("from a context without the key → 401");
+    await expect(demo).toContainText("its key signing the proof → 200");
+    await expect(demo).toContainText("no key → 401 (refused: dpop key mismatch)");
   });
 
   test("document.cookie holds no refresh token", async ({ page }) => {
     await expect(await run(page, "Look for the refresh token", "Read document.cookie")).toHaveText(/^Out of reach/);
   });
 
-  test("the honest caveat: script in the page can refresh", async ({ page }) => {
+  test("the honest caveat: script in the page can refresh, the key signing for it", async ({ page }) => {
     await expect(await run(page, "The honest caveat", "Call refresh from the page")).toHaveText(/^It works/);
   });
 

@@ -182,7 +182,13 @@ impl Dpop {
 
     /// Every check of `proof` against the request it came with, at `now`; the ring issues
     /// the nonces (`nonce.rs`). A proof that passes is remembered, so it passes only once.
-    pub fn check(&self, proof: &str, target: &Target, ring: &KeyRing, now: i64) -> Result<Proven, ProofError> {
+    pub fn check(
+        &self,
+        proof: &str,
+        target: &Target,
+        ring: &KeyRing,
+        now: i64,
+    ) -> Result<Proven, ProofError> {
         let (key, jkt, validation) = proof_key(proof)?;
         let claims = decode::<ProofClaims>(proof, &key, validation).map_err(ProofError::Invalid)?.claims;
         if claims.htm != target.method {
@@ -190,9 +196,6 @@ impl Dpop {
         }
         if !same_url(&claims.htu, target.url) {
             return Err(ProofError::Url(claims.htu));
-        }
-        if (claims.iat - now).abs() > IAT_WINDOW_SECS {
-            return Err(ProofError::Stale(claims.iat - now));
         }
         if let Some(token) = target.access_token {
             if claims.ath.as_deref() != Some(access_token_hash(token).as_str()) {
@@ -202,8 +205,13 @@ impl Dpop {
         if claims.jti.is_empty() || claims.jti.len() > MAX_JTI_BYTES {
             return Err(ProofError::Jti);
         }
+        // Before `iat`: a client whose clock is wrong learns the server's time from the answer
+        // that hands it the nonce (its `Date`), and its retry then passes.
         if !claims.nonce.as_deref().is_some_and(|nonce| self.nonces.accepts(ring, nonce, now)) {
             return Err(ProofError::Nonce);
+        }
+        if (claims.iat - now).abs() > IAT_WINDOW_SECS {
+            return Err(ProofError::Stale(claims.iat - now));
         }
         if !self.seen.first_use(&jkt, &claims.jti, now) {
             return Err(ProofError::Replayed);

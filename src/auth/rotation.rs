@@ -97,7 +97,12 @@ fn decide(session: &SessionForRefresh, presented: &Presented, now: i64, grace: D
     }
 }
 
-fn decide_by_token(session: &SessionForRefresh, presented: &Presented, now: i64, grace: Duration) -> Decision {
+fn decide_by_token(
+    session: &SessionForRefresh,
+    presented: &Presented,
+    now: i64,
+    grace: Duration,
+) -> Decision {
     let Presented { claims: presented, row: presented_row, current_row, .. } = *presented;
     if session.user_id != presented.sub {
         return Decision::Refuse(Refusal::UnknownSession);
@@ -309,7 +314,12 @@ mod tests {
         decide_with_key(jti, rotated_ago, session, None)
     }
 
-    fn decide_with_key(jti: &str, rotated_ago: i64, session: &SessionForRefresh, key: Option<&str>) -> Decision {
+    fn decide_with_key(
+        jti: &str,
+        rotated_ago: i64,
+        session: &SessionForRefresh,
+        key: Option<&str>,
+    ) -> Decision {
         let parent = row("parent", Some("grandparent"), Some(NOW - rotated_ago));
         let child = row("child", Some("parent"), None);
         let presented_row = match jti {
@@ -318,7 +328,8 @@ mod tests {
             _ => Some(row(jti, None, Some(NOW - 1000))),
         };
         let claims = presented(jti);
-        let facts = Presented { claims: &claims, row: presented_row.as_ref(), current_row: Some(&child), key };
+        let facts =
+            Presented { claims: &claims, row: presented_row.as_ref(), current_row: Some(&child), key };
         decide(session, &facts, NOW, GRACE)
     }
 
@@ -330,7 +341,11 @@ mod tests {
         assert_eq!(decide_with_key("child", 0, &bound, Some("other")), Decision::Refuse(Refusal::WrongKey));
         assert_eq!(decide_with_key("parent", 9, &bound, None), Decision::Refuse(Refusal::WrongKey));
         assert_eq!(decide_with_key("parent", 10, &bound, None), Decision::Reuse);
-        assert_eq!(decide_with_key("child", 0, &session(), Some("any")), Decision::Rotate, "binds on the way");
+        assert_eq!(
+            decide_with_key("child", 0, &session(), Some("any")),
+            Decision::Rotate,
+            "binds on the way"
+        );
     }
 
     #[test]

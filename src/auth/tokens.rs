@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use super::claims::{
-    AccessClaims, Confirmation, DeviceClaims, Lifetime, RefreshClaims, AUDIENCE, DEVICE_AUDIENCE, ISSUER, REFRESH_AUDIENCE,
+    AccessClaims, Confirmation, DeviceClaims, Lifetime, RefreshClaims, AUDIENCE, DEVICE_AUDIENCE, ISSUER,
+    REFRESH_AUDIENCE,
 };
 use super::dpop::{Dpop, ProofError, Proven, Target};
 use super::keys::{KeyError, Keys};

@@ -66,6 +66,13 @@ pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
     Some(binary.chars().map(|c| c as u8).collect())
 }
 
+/// `bytes` as base64url text (unpadded, as in a JWT), through the browser's `btoa`.
+pub fn encode_base64url(bytes: &[u8]) -> String {
+    let binary: String = bytes.iter().map(|&byte| char::from(byte)).collect();
+    let standard = web_sys::window().and_then(|window| window.btoa(&binary).ok()).unwrap_or_default();
+    standard.trim_end_matches('=').replace('+', "-").replace('/', "_")
+}
+
 /// `JSON.parse(text)`.
 pub fn json_parse(text: &str) -> Option<JsValue> {
     js_sys::JSON::parse(text).ok()

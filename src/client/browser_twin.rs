@@ -33,6 +33,10 @@ pub fn decode_base64url(_text: &str) -> Option<Vec<u8>> {
     None
 }
 
+pub fn encode_base64url(_bytes: &[u8]) -> String {
+    String::new()
+}
+
 pub fn json_parse(_text: &str) -> Option<JsValue> {
     None
 }

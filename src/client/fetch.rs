@@ -1,12 +1,12 @@
-//! The one way the browser calls the API. Authenticated calls carry the access token as a
-//! bearer header; a 401 triggers one refresh and one retry, so an expired token is invisible
-//! to the page that made the call.
+//! The one way the browser calls the API. Authenticated calls carry the access token (with a
+//! DPoP proof when it is bound, `request.rs`); a 401 triggers one refresh and one retry, so an
+//! expired token is invisible to the page that made the call.
 
-use gloo_net::http::{Method, Request, RequestBuilder, Response};
+use gloo_net::http::{Method, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::request::with_bearer;
+use super::request::{self, ApiCall};
 use super::store::{Auth, Outcome};
 use super::{json, refresh};
 use crate::api::ErrorBody;
@@ -48,8 +48,15 @@ impl ApiError {
 
 /// `POST`s JSON to a public endpoint (register, login) and reads the JSON answer.
 pub async fn post_json<R: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<R, ApiError> {
-    let request = json::with_body(Request::post(path), body).map_err(network)?;
-    decode(request.send().await.map_err(network)?).await
+    decode(post_public(path, body).await?).await
+}
+
+/// `POST`s JSON with no access token; with a DPoP proof where tokens are issued (`request.rs`).
+async fn post_public(path: &str, body: &impl Serialize) -> Result<Response, ApiError> {
+    let text = json::to_string(body).ok_or_else(|| ApiError::Network("a body that is not JSON".into()))?;
+    let call =
+        ApiCall { method: Method::POST, path, access_token: None, body: Some(&text), cookie_endpoint: false };
+    request::send(&call).await.map_err(network)
 }
 
 /// `POST`s JSON to a public endpoint whose success may have nothing to read: `Ok(None)` for a
@@ -58,8 +65,7 @@ pub async fn post_json_or_accepted<R: DeserializeOwned>(
     path: &str,
     body: &impl Serialize,
 ) -> Result<Option<R>, ApiError> {
-    let request = json::with_body(Request::post(path), body).map_err(network)?;
-    let response = request.send().await.map_err(network)?;
+    let response = post_public(path, body).await?;
     if matches!(response.status(), 202 | 204) {
         return Ok(None);
     }
@@ -117,12 +123,14 @@ async fn send_once(
     body: Option<String>,
 ) -> Result<Response, ApiError> {
     let token = auth.access_token();
-    let request = with_bearer(RequestBuilder::new(path).method(method.clone()), token.as_deref());
-    let request = match body {
-        Some(text) => json::with_text(request, Some(text)),
-        None => request.build(),
+    let call = ApiCall {
+        method: method.clone(),
+        path,
+        access_token: token.as_ref(),
+        body: body.as_deref(),
+        cookie_endpoint: false,
     };
-    request.map_err(network)?.send().await.map_err(network)
+    request::send(&call).await.map_err(network)
 }
 
 async fn decode<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {

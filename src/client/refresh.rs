@@ -18,10 +18,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser::{self, now_ms};
-use super::json;
 use super::request::post_with_cookie;
 use super::store::{Auth, AuthState, Outcome, Session, TimelineEntry};
 use super::tabs::{self, TabMessage};
+use super::{dpop, json};
 use crate::api::{paths, TokenResponse, LOGGED_IN_HINT_COOKIE};
 
 /// Refresh at most the smaller of 60 s and a fifth of the lifetime before expiry.
@@ -36,7 +36,10 @@ const BACKOFF_MAX_MS: f64 = 30_000.0;
 pub fn start(auth: Auth) {
     tabs::listen(move |message| match message {
         TabMessage::Token { tokens, remaining_ms } => take_token(auth, tokens, remaining_ms, true),
-        TabMessage::LoggedOut => auth.set_logged_out(),
+        TabMessage::LoggedOut => {
+            dpop::forget_key();
+            auth.set_logged_out();
+        }
     });
     for event in ["visibilitychange", "focus", "online"] {
         // Listening for the lifetime of the tab: the handle that would remove it is not kept
@@ -68,6 +71,7 @@ fn take_token(auth: Auth, tokens: TokenResponse, remaining_ms: f64, from_other_t
     auth.failures.set_value(0);
     auth.reconnecting.set(false);
     auth.state.set(AuthState::LoggedIn(Session {
+        bound: tokens.token_type == "DPoP",
         access_token: tokens.access_token,
         user: tokens.user,
         received_at_ms: received_at_ms - (lifetime_ms - remaining_ms),
@@ -120,12 +124,13 @@ async fn refresh_now(auth: Auth) -> Outcome {
     attempt.await
 }
 
-/// Logs out: this tab and every other tab forget the token; the server revokes the session and
-/// clears the cookies.
+/// Logs out: this tab and every other tab forget the token and the DPoP key (deleted from the
+/// store); the server revokes the session and clears the cookies.
 pub async fn logout(auth: Auth) {
     auth.generation.update_value(|generation| *generation += 1);
     auth.set_logged_out();
     tabs::tell_others(&TabMessage::LoggedOut);
+    dpop::delete_key().await;
     // Even if this fails every tab is logged out; the session then ends when its refresh
     // token expires.
     if post_with_cookie(paths::LOGOUT, None).await.is_err() {
@@ -138,7 +143,7 @@ async fn call_refresh_endpoint(auth: Auth) -> Outcome {
     let started_at_ms = now_ms();
     // The access token we hold (even expired) goes along: the server checks the two belong
     // to the same session, as the design article's pairing asks.
-    let response = post_with_cookie(paths::REFRESH, auth.access_token().as_deref()).await;
+    let response = post_with_cookie(paths::REFRESH, auth.access_token().as_ref()).await;
     if auth.generation.get_value() != generation {
         return Outcome::LoggedOut; // logged out while this was in flight
     }

@@ -5,6 +5,7 @@ use futures::future::{LocalBoxFuture, Shared};
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
+use super::request::AccessToken;
 use crate::api::{User, REDACTED};
 
 /// What a refresh attempt ended in.
@@ -42,6 +43,8 @@ pub enum AuthState {
 #[derive(Clone, PartialEq)]
 pub struct Session {
     pub access_token: String,
+    /// Bound to this origin's DPoP key (`token_type: DPoP`): sent with a proof by it.
+    pub bound: bool,
     pub user: User,
     /// `now_ms()` when the token arrived, and when it stops being accepted.
     pub received_at_ms: f64,
@@ -52,6 +55,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("access_token", &REDACTED)
+            .field("bound", &self.bound)
             .field("user", &self.user)
             .field("received_at_ms", &self.received_at_ms)
             .field("expires_at_ms", &self.expires_at_ms)
@@ -166,10 +170,13 @@ impl Auth {
         });
     }
 
-    /// The access token to send, read without tracking.
-    pub(super) fn access_token(&self) -> Option<String> {
+    /// The access token to send, and whether it is bound, read without tracking (the lab sends
+    /// it as a stolen copy would be sent).
+    pub fn access_token(&self) -> Option<AccessToken> {
         self.state.with_untracked(|state| match state {
-            AuthState::LoggedIn(session) => Some(session.access_token.clone()),
+            AuthState::LoggedIn(session) => {
+                Some(AccessToken { token: session.access_token.clone(), bound: session.bound })
+            }
             _ => None,
         })
     }

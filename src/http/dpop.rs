@@ -65,7 +65,13 @@ fn proof_header(headers: &HeaderMap) -> Result<Option<&str>, ProofError> {
     }
 }
 
-fn check(state: &AppState, parts: &Parts, proof: &str, token: Option<&str>, at: ProofAt) -> Result<Proven, Error> {
+fn check(
+    state: &AppState,
+    parts: &Parts,
+    proof: &str,
+    token: Option<&str>,
+    at: ProofAt,
+) -> Result<Proven, Error> {
     let url = request_url(&state.config, parts).ok_or(Error::InvalidDpopProof { at })?;
     let target = Target { method: parts.method.as_str(), url: &url, access_token: token };
     state.tokens.check_proof(proof, &target).map_err(|refused| refused_as(state, refused, at))

@@ -11,10 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use super::extract::{AuthUser, BearerToken, RequestClient};
-use crate::auth::tokens::Confirmation;
 use crate::api::lab::{Forgery, LabStatus, Replayed, StolenCookie};
 use crate::api::User;
 use crate::auth::flow::{self, RefreshRefused};
+use crate::auth::tokens::Confirmation;
 use crate::auth::{cookie, unix_now};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -82,7 +82,10 @@ pub async fn forge(
     let an_hour_ago = unix_now() - 3600;
     let user =
         User { id: claims.sub.clone(), email: claims.email.clone(), email_verified: claims.email_verified };
-    let expired = state.tokens.sign_access(&user, &claims.sid, Confirmation::jkt(&claims.cnf), an_hour_ago).map_err(Error::internal)?;
+    let expired = state
+        .tokens
+        .sign_access(&user, &claims.sid, Confirmation::jkt(&claims.cnf), an_hour_ago)
+        .map_err(Error::internal)?;
     payload["email"] = "attacker@example.com".into();
     let tampered = format!("{header_b64}.{}.{signature}", encode(&payload));
     let forgeries = [

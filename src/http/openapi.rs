@@ -21,7 +21,8 @@ struct BearerScheme;
 impl utoipa::Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let description = "A plain access token as `Bearer`; one bound to a DPoP key (`token_type: DPoP`) as \
+        let description =
+            "A plain access token as `Bearer`; one bound to a DPoP key (`token_type: DPoP`) as \
             `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449) by that key";
         let scheme = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)

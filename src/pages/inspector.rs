@@ -10,8 +10,10 @@ use crate::client::store::{use_auth, TimelineEntry};
 use crate::client::{decode_jwt_parts, local_time, now_ms, use_interval};
 use crate::components::RequireAuth;
 
+mod binding;
 mod timeline;
 
+use binding::BindingCard;
 use timeline::Timeline;
 
 /// Watch the flow live: this tab's tokens and refreshes, the current token decoded, the
@@ -53,6 +55,7 @@ fn Panels() -> impl IntoView {
         <div class="grid grid-wide">
             <TimelineCard now />
             <TokenCard />
+            <BindingCard />
             <article class="card">
                 <h2>"The server's view of this session"</h2>
                 <ChainView chain />

@@ -1,8 +1,8 @@
 //! The attack lab: each demo runs an attack against this server, for real, and shows the
 //! requests, the answers and the verdict. One demo per file in `lab/`; this file holds the page,
-//! the frame every demo is shown in, and the two probes the demos share.
+//! the frame every demo is shown in, and the probes the demos share.
 
-use gloo_net::http::Request;
+use gloo_net::http::{Method, Request};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -11,7 +11,7 @@ use web_sys::RequestCredentials;
 use crate::api::lab::LabStatus;
 use crate::api::paths;
 use crate::client::json;
-use crate::client::request::{to_cookie_endpoint, with_bearer};
+use crate::client::request::{self, to_cookie_endpoint, with_bearer, AccessToken, ApiCall};
 use crate::client::store::{use_auth, Auth};
 use crate::components::RequireAuth;
 
@@ -142,10 +142,30 @@ fn DemoCard(about: About, run: impl Fn(Auth, Report) + Copy + 'static) -> impl I
     }
 }
 
-/// `GET /api/me` with `token`; the status (0 if no answer).
+/// `GET /api/me` with `token` as a bearer token and no DPoP proof: what a thief without this
+/// browser's key can send; the status (0 if no answer).
 async fn me_status(token: &str, credentials: RequestCredentials) -> u16 {
     let request = with_bearer(Request::get(paths::ME).credentials(credentials), Some(token));
     request.send().await.map_or(0, |r| r.status())
+}
+
+/// `GET /api/me` with `token` from this page, whose key signs a proof when the token is bound
+/// (the honest caveat: a script in the page can ask it to); the status.
+async fn me_from_this_page(token: &AccessToken) -> u16 {
+    let call = ApiCall {
+        method: Method::GET,
+        path: paths::ME,
+        access_token: Some(token),
+        body: None,
+        cookie_endpoint: false,
+    };
+    request::send(&call).await.map_or(0, |r| r.status())
+}
+
+/// `POST /api/auth/refresh` from this page as its own code sends it: the cookie attached by the
+/// browser, a proof by the page's key; the status. The tab's memory does not learn the answer.
+async fn refresh_from_this_page() -> u16 {
+    request::post_with_cookie(paths::REFRESH, None).await.map_or(0, |r| r.status())
 }
 
 /// `POST /api/auth/refresh` as a script would send it, with an optional bearer; the status.

@@ -6,15 +6,23 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use tokenpair::api::{paths, TokenResponse, CSRF_HEADER, CSRF_HEADER_VALUE};
 
-use crate::helpers::{assert_error, refresh_token_of, spawn_app, spawn_app_with, unique_email, TestApp, PASSWORD};
+use crate::helpers::{
+    assert_error, refresh_token_of, spawn_app, spawn_app_with, unique_email, TestApp, PASSWORD,
+};
 use crate::proof::{b64, claims, payload, ProofKey};
 
 /// Registers a new user with a proof by `key`: the tokens, and the refresh cookie's value.
 async fn bound_registration(app: &TestApp, key: &ProofKey) -> (TokenResponse, String) {
     let proof = app.proof(key, "POST", paths::REGISTER, None).await;
     let body = json!({ "email": unique_email(), "password": PASSWORD });
-    let response =
-        app.plain.post(app.url(paths::REGISTER)).header("dpop", proof).json(&body).send().await.expect("sent");
+    let response = app
+        .plain
+        .post(app.url(paths::REGISTER))
+        .header("dpop", proof)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(response.status(), StatusCode::CREATED);
     let cookie = refresh_token_of(&response).expect("a refresh cookie");
     (response.json().await.expect("tokens"), cookie)
@@ -40,7 +48,8 @@ async fn assert_refused(response: Response, error: &str) {
     let challenge = challenge.unwrap_or_default();
     assert!(challenge.starts_with(&format!(r#"DPoP error="{error}""#)), "challenge {challenge:?}");
     assert!(challenge.contains(r#"algs="ES256 EdDSA""#), "{challenge}");
-    let code = if error == "invalid_dpop_proof" || error == "use_dpop_nonce" { error } else { "invalid_token" };
+    let code =
+        if error == "invalid_dpop_proof" || error == "use_dpop_nonce" { error } else { "invalid_token" };
     assert_error(response, StatusCode::UNAUTHORIZED, code).await;
 }
 
@@ -118,7 +127,9 @@ async fn a_proof_by_another_key_is_refused() {
     let other = ProofKey::es256();
     bound.refused("another key", other.sign(&other.header(), &bound.claims()), "invalid_token").await;
     let other = ProofKey::ed25519();
-    bound.refused("another algorithm's key", other.sign(&other.header(), &bound.claims()), "invalid_token").await;
+    bound
+        .refused("another algorithm's key", other.sign(&other.header(), &bound.claims()), "invalid_token")
+        .await;
 }
 
 #[tokio::test]
@@ -148,7 +159,11 @@ async fn a_proof_for_another_request_is_refused() {
     bound.refused("htu another scheme", spoiled("htu", other_scheme.into()), "invalid_dpop_proof").await;
     bound.refused("htu relative", spoiled("htu", paths::ME.into()), "invalid_dpop_proof").await;
     let with_query = format!("{}?page=2#top", bound.url);
-    assert_eq!(bound.me(&spoiled("htu", with_query.into())).await.status(), StatusCode::OK, "§4.3: query ignored");
+    assert_eq!(
+        bound.me(&spoiled("htu", with_query.into())).await.status(),
+        StatusCode::OK,
+        "§4.3: query ignored"
+    );
 }
 
 #[tokio::test]
@@ -158,7 +173,9 @@ async fn a_proof_must_hash_the_token_it_comes_with() {
     claims.as_object_mut().expect("object").remove("ath");
     bound.refused("no ath", bound.key.sign(&bound.key.header(), &claims), "invalid_dpop_proof").await;
     claims["ath"] = b64(sha2::Sha256::digest(b"another token")).into();
-    bound.refused("ath of another token", bound.key.sign(&bound.key.header(), &claims), "invalid_dpop_proof").await;
+    bound
+        .refused("ath of another token", bound.key.sign(&bound.key.header(), &claims), "invalid_dpop_proof")
+        .await;
 }
 
 use sha2::Digest as _;
@@ -205,7 +222,13 @@ async fn only_es256_and_eddsa_signatures_with_a_public_key_of_their_kind_pass() 
 async fn a_proof_signed_by_another_key_than_its_jwk_or_altered_is_refused() {
     let bound = Bound::new().await;
     let impostor = ProofKey::es256();
-    bound.refused("jwk of the key, signed by another", impostor.sign(&bound.key.header(), &bound.claims()), "invalid_dpop_proof").await;
+    bound
+        .refused(
+            "jwk of the key, signed by another",
+            impostor.sign(&bound.key.header(), &bound.claims()),
+            "invalid_dpop_proof",
+        )
+        .await;
     let sound = bound.key.sign(&bound.key.header(), &bound.claims());
     let mut parts: Vec<String> = sound.split('.').map(str::to_owned).collect();
     let mut claims = bound.claims();
@@ -287,7 +310,8 @@ async fn a_token_endpoint_answers_400_to_a_bad_proof_and_asks_for_a_nonce() {
     let body = json!({ "email": unique_email(), "password": PASSWORD });
     let mut stale = claims("POST", &app.url(paths::REGISTER), &app.nonce().await, None);
     stale["iat"] = (tokenpair::auth::unix_now() - 600).into();
-    let post = |proof: String| app.plain.post(app.url(paths::REGISTER)).header("dpop", proof).json(&body).send();
+    let post =
+        |proof: String| app.plain.post(app.url(paths::REGISTER)).header("dpop", proof).json(&body).send();
     let response = post(key.sign(&key.header(), &stale)).await.expect("sent");
     assert_error(response, StatusCode::BAD_REQUEST, "invalid_dpop_proof").await;
     stale["iat"] = tokenpair::auth::unix_now().into();
@@ -338,7 +362,11 @@ async fn an_unbound_session_is_bound_by_its_first_refresh_with_a_proof() {
     let next_cookie = refresh_token_of(&renewed).expect("rotated cookie");
     let tokens: TokenResponse = renewed.json().await.expect("tokens");
     assert_eq!(tokens.token_type, "DPoP");
-    assert_eq!(app.me(&tokens.access_token).await.status(), StatusCode::UNAUTHORIZED, "no longer a bearer token");
+    assert_eq!(
+        app.me(&tokens.access_token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "no longer a bearer token"
+    );
     let without_key = refresh(&app, &next_cookie, None).await;
     assert_error(without_key, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
 }
@@ -356,10 +384,12 @@ async fn required_mode_issues_and_accepts_no_token_without_a_key() {
     assert_error(refresh(&app, &cookie, None).await, StatusCode::BAD_REQUEST, "dpop_required").await;
     let proof = app.proof(&key, "POST", paths::LOGIN, None).await;
     let body = json!({ "email": tokens.user.email, "password": PASSWORD });
-    let login = app.plain.post(app.url(paths::LOGIN)).header("dpop", proof).json(&body).send().await.expect("sent");
+    let login =
+        app.plain.post(app.url(paths::LOGIN)).header("dpop", proof).json(&body).send().await.expect("sent");
     assert_eq!(login.status(), StatusCode::OK, "a login with a proof");
 
-    let unbound = app.state.tokens.sign_access(&tokens.user, "some-session", None, tokenpair::auth::unix_now());
+    let unbound =
+        app.state.tokens.sign_access(&tokens.user, "some-session", None, tokenpair::auth::unix_now());
     let unbound = unbound.expect("signed").token;
     assert_refused(app.me(&unbound).await, "invalid_token").await;
 }

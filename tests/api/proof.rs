@@ -51,7 +51,9 @@ impl ProofKey {
                 let bytes = point.as_bytes();
                 json!({ "crv": "P-256", "kty": "EC", "x": b64(&bytes[1..33]), "y": b64(&bytes[33..65]) })
             }
-            Self::EdDsa(key) => json!({ "crv": "Ed25519", "kty": "OKP", "x": b64(key.verifying_key().to_bytes()) }),
+            Self::EdDsa(key) => {
+                json!({ "crv": "Ed25519", "kty": "OKP", "x": b64(key.verifying_key().to_bytes()) })
+            }
         }
     }
 

@@ -40,7 +40,8 @@ impl Nonces {
     /// Whether `nonce` is the current step's or the one before's.
     pub fn accepts(&self, ring: &KeyRing, nonce: &str, now: i64) -> bool {
         let current = now.div_euclid(STEP_SECS);
-        let Some(step) = nonce.split_once('.').and_then(|(step, _)| i64::from_str_radix(step, 16).ok()) else {
+        let Some(step) = nonce.split_once('.').and_then(|(step, _)| i64::from_str_radix(step, 16).ok())
+        else {
             return false;
         };
         (step == current || step == current - 1)

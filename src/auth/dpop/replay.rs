@@ -35,7 +35,8 @@ impl SeenProofs {
 
     /// Records the proof `jti` of the key `jkt` at `now`; false if it was seen before.
     pub fn first_use(&self, jkt: &str, jti: &str, now: i64) -> bool {
-        let id: [u8; 32] = Sha256::new().chain_update(jkt).chain_update([0]).chain_update(jti).finalize().into();
+        let id: [u8; 32] =
+            Sha256::new().chain_update(jkt).chain_update([0]).chain_update(jti).finalize().into();
         let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if now - seen.started_at >= self.keep_secs {
             let aged = std::mem::take(&mut seen.current);

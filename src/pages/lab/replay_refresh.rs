@@ -3,9 +3,8 @@
 
 use gloo_net::http::Response;
 use leptos::task::spawn_local;
-use web_sys::RequestCredentials;
 
-use super::{refresh_status, About, Report};
+use super::{refresh_from_this_page, About, Report};
 use crate::api::lab::{Replayed, StolenCookie};
 use crate::api::{paths, EventKind};
 use crate::client::json;
@@ -21,16 +20,16 @@ pub(super) const ABOUT: About = About {
 
 pub(super) fn run(_: Auth, report: Report) {
     spawn_local(async move {
-        let Some(stolen) = copy_cookie(report).await else { return };
+        let Some(stolen) = copy_cookie(report, true).await else { return };
         for _ in 0..2 {
-            let status = refresh_status(None, RequestCredentials::SameOrigin).await;
+            let status = refresh_from_this_page().await;
             report.step(format!("the user's browser refreshes (rotation) → {status}"));
         }
         let Some(replayed) = replay(&stolen).await else {
             return report.verdict("The replay got no readable answer: see the steps.");
         };
         report.step(format!("the thief replays the copy → {} ({})", replayed.status, replayed.explanation));
-        let after = refresh_status(None, RequestCredentials::SameOrigin).await;
+        let after = refresh_from_this_page().await;
         report.step(format!(
             "the user's next refresh → {after} (this tab logs out at its next scheduled refresh)"
         ));
@@ -44,12 +43,17 @@ pub(super) fn run(_: Auth, report: Report) {
     });
 }
 
-/// The lab's stand-in for malware reading the cookie jar: the HttpOnly cookie, copied.
-async fn copy_cookie(report: Report) -> Option<StolenCookie> {
+/// The lab's stand-in for malware reading the cookie jar: the HttpOnly cookie, copied. Without
+/// lab mode there is nothing to copy with: `verdict_if_off` says so as the demo's verdict.
+pub(super) async fn copy_cookie(report: Report, verdict_if_off: bool) -> Option<StolenCookie> {
     let Ok(copy) = to_cookie_endpoint(paths::LAB_COPY_COOKIE).send().await else {
         report.verdict("Cannot reach the server.");
         return None;
     };
+    if copy.status() == 404 && !verdict_if_off {
+        report.step("copy the HttpOnly cookie → 404 (lab mode is off)");
+        return None;
+    }
     if !copy.ok() {
         report.step(format!("copy the HttpOnly cookie → {}", copy.status()));
         report.verdict(match copy.status() {
@@ -64,8 +68,8 @@ async fn copy_cookie(report: Report) -> Option<StolenCookie> {
     Some(stolen)
 }
 
-/// The thief's refresh with the copy, run by the server; what the refresh decided.
-async fn replay(stolen: &StolenCookie) -> Option<Replayed> {
+/// The thief's refresh with the copy, run by the server (no DPoP key); what the refresh decided.
+pub(super) async fn replay(stolen: &StolenCookie) -> Option<Replayed> {
     let request = json::with_body(to_cookie_endpoint(paths::LAB_REPLAY), stolen).ok()?;
     let response: Response = request.send().await.ok()?;
     json::read::<Replayed>(&response).await.ok()

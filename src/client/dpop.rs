@@ -1,0 +1,142 @@
+//! The browser's half of DPoP (RFC 9449; the server's is `auth/dpop.rs`): every request that
+//! logs in, refreshes or carries the access token also carries a proof, a small JWT signed by
+//! a key this origin holds but no script can read out (`key_store.rs`). Tokens issued against
+//! a proof are bound to that key, so a copied token or refresh cookie is worthless elsewhere.
+//!
+//! - The key is loaded (or made) at the first proof and kept for the tab's life; logout
+//!   deletes it (and the logout answer's `Clear-Site-Data` clears the store anyway).
+//! - The server's nonce arrives in `DPoP-Nonce` on every API answer and goes into the next
+//!   proof; a proof refused for want of a fresh one is sent again once (`request.rs`). The
+//!   answer's `Date` sets the proof's `iat`, so a browser whose clock is wrong still gets in.
+//! - Everything here is loaded on first use, in a wasm chunk of its own (`#[lazy]`): the key,
+//!   WebCrypto and IndexedDB weigh nothing on the main wasm.
+//! - No WebCrypto or IndexedDB (an old browser, a private window that refuses storage): no
+//!   proof, and the server issues plain bearer tokens unless it requires DPoP.
+
+pub mod key_store;
+
+use std::cell::RefCell;
+
+use leptos::lazy;
+use serde::Serialize;
+
+use super::browser;
+
+thread_local! {
+    /// The key, once loaded; `None` again after logout.
+    static KEY: RefCell<Option<key_store::StoredKey>> = const { RefCell::new(None) };
+    /// The latest nonce the server handed out.
+    static NONCE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The server's clock as the latest answer's `Date` gave it (Unix ms), and this page's
+    /// monotonic clock then: a proof's `iat` is the server's time carried on by the monotonic
+    /// clock, so a wrong or changed wall clock here refuses nothing.
+    static SERVER_CLOCK: RefCell<Option<(f64, f64)>> = const { RefCell::new(None) };
+}
+
+/// Remembers the nonce an API answer carries, for the next proof, and the server's clock.
+pub fn remember_nonce(response: &gloo_net::http::Response) {
+    let headers = response.headers();
+    if let Some(nonce) = headers.get("dpop-nonce") {
+        NONCE.with(|held| *held.borrow_mut() = Some(nonce));
+    }
+    let server_ms = headers.get("date").map(|date| js_sys::Date::parse(&date)).filter(|ms| ms.is_finite());
+    if let Some(server_ms) = server_ms {
+        // `Date` has whole seconds: half a second is the best guess within it.
+        SERVER_CLOCK.with(|clock| *clock.borrow_mut() = Some((server_ms + 500.0, browser::now_ms())));
+    }
+}
+
+/// The server's clock now, in Unix seconds, as far as this tab can tell (its own wall clock
+/// before any answer came).
+fn server_now_secs() -> i64 {
+    let now_ms = match SERVER_CLOCK.with(|clock| *clock.borrow()) {
+        Some((server_ms, at)) => server_ms + (browser::now_ms() - at),
+        None => js_sys::Date::now(),
+    };
+    (now_ms / 1000.0) as i64
+}
+
+/// The nonce the next proof will carry.
+fn current_nonce() -> Option<String> {
+    NONCE.with(|held| held.borrow().clone())
+}
+
+#[derive(Serialize)]
+struct ProofClaims<'a> {
+    jti: &'a str,
+    htm: &'a str,
+    htu: &'a str,
+    iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ath: Option<&'a str>,
+}
+
+/// A proof for `method` on this origin's `path`, with the `ath` of `access_token` when one goes
+/// along; `None` if this browser cannot make one.
+#[lazy]
+pub async fn proof(method: String, path: String, access_token: Option<String>) -> Option<String> {
+    let key = key().await?;
+    let (.., origin) = browser::location()?;
+    let jti = key_store::random_id()?;
+    let ath = match &access_token {
+        Some(token) => Some(browser::encode_base64url(&key_store::sha256(token.as_bytes()).await.ok()?)),
+        None => None,
+    };
+    let nonce = current_nonce();
+    let htu = format!("{origin}{path}");
+    let iat = server_now_secs();
+    let claims =
+        ProofClaims { jti: &jti, htm: &method, htu: &htu, iat, nonce: nonce.as_deref(), ath: ath.as_deref() };
+    let header = format!(r#"{{"typ":"dpop+jwt","alg":"{}","jwk":{}}}"#, key.alg, key.jwk);
+    let claims = super::json::to_string(&claims)?;
+    let input = format!(
+        "{}.{}",
+        browser::encode_base64url(header.as_bytes()),
+        browser::encode_base64url(claims.as_bytes())
+    );
+    let signature = key_store::sign(&key, input.as_bytes()).await.ok()?;
+    Some(format!("{input}.{}", browser::encode_base64url(&signature)))
+}
+
+/// The key's RFC 7638 thumbprint, as the tokens' `cnf.jkt` names it (for the inspector), if
+/// this tab holds a key.
+#[lazy]
+pub async fn thumbprint() -> Option<String> {
+    let key = match KEY.with(|held| held.borrow().clone()) {
+        Some(key) => key,
+        None => key_store::load().await.ok()??,
+    };
+    Some(browser::encode_base64url(&key_store::sha256(key.jwk.as_bytes()).await.ok()?))
+}
+
+/// Forgets the key in this tab (another tab logged out and deleted it).
+pub fn forget_key() {
+    KEY.with(|held| held.take());
+}
+
+/// Forgets the key and deletes it from the store: logout. The next login makes a new one.
+#[lazy]
+pub async fn delete_key() {
+    forget_key();
+    if key_store::delete().await.is_err() {
+        leptos::logging::warn!("could not delete the DPoP key; the logout's Clear-Site-Data removes it");
+    }
+}
+
+async fn key() -> Option<key_store::StoredKey> {
+    if let Some(key) = KEY.with(|held| held.borrow().clone()) {
+        return Some(key);
+    }
+    match key_store::load_or_create().await {
+        Ok(key) => {
+            KEY.with(|held| *held.borrow_mut() = Some(key.clone()));
+            Some(key)
+        }
+        Err(err) => {
+            leptos::logging::warn!("no DPoP key ({err:?}): this tab's tokens will not be bound");
+            None
+        }
+    }
+}
