@@ -46,12 +46,6 @@ impl SeenProofs {
         }
         !seen.previous.contains(&id) && seen.current.insert(id)
     }
-
-    /// How many proofs are remembered (for the benchmark's memory figure).
-    pub fn len(&self) -> usize {
-        let seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        seen.current.len() + seen.previous.len()
-    }
 }
 
 #[cfg(test)]
