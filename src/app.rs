@@ -9,8 +9,8 @@ use crate::client::store::provide_auth;
 use crate::client::{on_hydrated, refresh};
 use crate::components::Nav;
 use crate::pages::{
-    AccountRoute, ForgotPasswordRoute, HomeRoute, InspectorRoute, LabRoute, Login, NotFound, RegisterRoute,
-    ResetPasswordRoute, SessionsRoute, SignInProblemRoute, VerifyEmailRoute,
+    AccountRoute, ForgotPasswordRoute, HomeRoute, InspectorRoute, LabRoute, LoginRoute, NotFound,
+    RegisterRoute, ResetPasswordRoute, SessionsRoute, SignInProblemRoute, VerifyEmailRoute,
 };
 
 /// The document around the app, rendered on the server only. The head tags that never change
@@ -57,7 +57,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
-                    <Route path=path!("/login") view=Login />
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                     <Route path=path!("/login/problem") view={Lazy::<SignInProblemRoute>::new()} />
                     <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
                     <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />

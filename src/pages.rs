@@ -17,7 +17,6 @@ mod sessions;
 mod sign_in_problem;
 mod verify_email;
 
-pub use login::Login;
 pub use not_found::NotFound;
 
 /// Declares `$route`, the lazily loaded route of the page component `$page`.
@@ -41,6 +40,7 @@ macro_rules! lazy_page {
 
 lazy_page!(HomeRoute => home::Home);
 lazy_page!(RegisterRoute => register::Register);
+lazy_page!(LoginRoute => login::Login);
 lazy_page!(AccountRoute => account::Account);
 lazy_page!(SessionsRoute => sessions::Sessions);
 lazy_page!(InspectorRoute => inspector::Inspector);

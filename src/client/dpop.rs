@@ -9,7 +9,7 @@
 //!   proof; a proof refused for want of a fresh one is sent again once (`request.rs`). The
 //!   answer's `Date` sets the proof's `iat`, so a browser whose clock is wrong still gets in.
 //! - Everything here is loaded on first use, in a wasm chunk of its own (`#[lazy]`): the key,
-//!   WebCrypto and IndexedDB weigh nothing on the main wasm.
+//!   WebCrypto, IndexedDB and the signed requests themselves weigh nothing on the main wasm.
 //! - No WebCrypto or IndexedDB (an old browser, a private window that refuses storage): no
 //!   proof, and the server issues plain bearer tokens unless it requires DPoP.
 
@@ -20,7 +20,11 @@ use std::cell::RefCell;
 use leptos::lazy;
 use serde::Serialize;
 
+use gloo_net::http::Response;
+
 use super::browser;
+use super::request::{self, SignedCall};
+use crate::api::paths;
 
 thread_local! {
     /// The key, once loaded; `None` again after logout.
@@ -33,8 +37,41 @@ thread_local! {
     static SERVER_CLOCK: RefCell<Option<(f64, f64)>> = const { RefCell::new(None) };
 }
 
+/// Sends `call` with a proof; a proof the server refused (for want of a fresh nonce, say, or with
+/// an `iat` from a clock that moved) is made again once, with the nonce and the time its answer
+/// gave.
+#[lazy]
+pub async fn send_signed(call: SignedCall) -> Result<Response, gloo_net::Error> {
+    if call.path == paths::LOGOUT {
+        return log_out(&call).await;
+    }
+    let response = send_with_proof(&call).await?;
+    if !proof_refused(&response) {
+        return Ok(response);
+    }
+    // Read the refusal to its end, so the connection (and a test waiting for the network to go
+    // quiet) is not left with a body nobody takes.
+    let _ = response.text().await;
+    send_with_proof(&call).await
+}
+
+async fn send_with_proof(call: &SignedCall) -> Result<Response, gloo_net::Error> {
+    let token = call.access_token.as_ref().map(|token| token.token.as_str());
+    let proof = proof(call.method.as_str(), &call.path, token).await;
+    let response = request::send_once(&call.call(), proof.as_deref()).await?;
+    remember_nonce(&response);
+    Ok(response)
+}
+
+/// `use_dpop_nonce` or `invalid_dpop_proof`, as the server's `DPoP` challenge says.
+fn proof_refused(response: &Response) -> bool {
+    response.headers().get("www-authenticate").is_some_and(|challenge| {
+        challenge.contains(r#"error="use_dpop_nonce""#) || challenge.contains(r#"error="invalid_dpop_proof""#)
+    })
+}
+
 /// Remembers the nonce an API answer carries, for the next proof, and the server's clock.
-pub fn remember_nonce(response: &gloo_net::http::Response) {
+fn remember_nonce(response: &gloo_net::http::Response) {
     let headers = response.headers();
     if let Some(nonce) = headers.get("dpop-nonce") {
         NONCE.with(|held| *held.borrow_mut() = Some(nonce));
@@ -75,12 +112,11 @@ struct ProofClaims<'a> {
 
 /// A proof for `method` on this origin's `path`, with the `ath` of `access_token` when one goes
 /// along; `None` if this browser cannot make one.
-#[lazy]
-pub async fn proof(method: String, path: String, access_token: Option<String>) -> Option<String> {
+async fn proof(method: &str, path: &str, access_token: Option<&str>) -> Option<String> {
     let key = key().await?;
     let (.., origin) = browser::location()?;
     let jti = key_store::random_id()?;
-    let ath = match &access_token {
+    let ath = match access_token {
         Some(token) => Some(browser::encode_base64url(&key_store::sha256(token.as_bytes()).await.ok()?)),
         None => None,
     };
@@ -88,7 +124,7 @@ pub async fn proof(method: String, path: String, access_token: Option<String>) -
     let htu = format!("{origin}{path}");
     let iat = server_now_secs();
     let claims =
-        ProofClaims { jti: &jti, htm: &method, htu: &htu, iat, nonce: nonce.as_deref(), ath: ath.as_deref() };
+        ProofClaims { jti: &jti, htm: method, htu: &htu, iat, nonce: nonce.as_deref(), ath: ath.as_deref() };
     let header = format!(r#"{{"typ":"dpop+jwt","alg":"{}","jwk":{}}}"#, key.alg, key.jwk);
     let claims = super::json::to_string(&claims)?;
     let input = format!(
@@ -116,13 +152,14 @@ pub fn forget_key() {
     KEY.with(|held| held.take());
 }
 
-/// Forgets the key and deletes it from the store: logout. The next login makes a new one.
-#[lazy]
-pub async fn delete_key() {
+/// Logout: the key is forgotten and deleted from the store (the next login makes a new one),
+/// then the request goes, with no proof: ending a session needs none.
+async fn log_out(call: &SignedCall) -> Result<Response, gloo_net::Error> {
     forget_key();
     if key_store::delete().await.is_err() {
         leptos::logging::warn!("could not delete the DPoP key; the logout's Clear-Site-Data removes it");
     }
+    request::send_once(&call.call(), None).await
 }
 
 async fn key() -> Option<key_store::StoredKey> {

@@ -130,8 +130,7 @@ pub async fn logout(auth: Auth) {
     auth.generation.update_value(|generation| *generation += 1);
     auth.set_logged_out();
     tabs::tell_others(&TabMessage::LoggedOut);
-    dpop::delete_key().await;
-    // Even if this fails every tab is logged out; the session then ends when its refresh
+    // Through the signing chunk (`request.rs`), which deletes the DPoP key. Even if this fails every tab is logged out; the session then ends when its refresh
     // token expires.
     if post_with_cookie(paths::LOGOUT, None).await.is_err() {
         leptos::logging::warn!("logout did not reach the server; the session ends when it expires");

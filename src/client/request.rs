@@ -27,44 +27,61 @@ pub struct ApiCall<'a> {
     pub cookie_endpoint: bool,
 }
 
-/// The endpoints that issue tokens: a proof goes along, and the tokens come back bound to its key.
-const ISSUE_TOKENS: [&str; 4] =
-    [paths::LOGIN, paths::REGISTER, paths::REFRESH, paths::PASSWORD_RESET_CONFIRM];
+/// The endpoints that issue tokens: a proof goes along, and the tokens come back bound to its
+/// key. And logout, which ends the key's life: `dpop::send_signed` deletes it.
+const SIGNED: [&str; 5] =
+    [paths::LOGIN, paths::REGISTER, paths::REFRESH, paths::PASSWORD_RESET_CONFIRM, paths::LOGOUT];
 
-/// Sends `call`; a proof the server refused (for want of a fresh nonce, say, or with an `iat`
-/// from a clock that moved) is made again once, with the nonce and the time its answer gave.
+/// Sends `call`. One to an endpoint that issues tokens, or with a bound token, goes with a DPoP
+/// proof (and a logout deletes the key): `dpop::send_signed`, in a wasm chunk of its own.
 pub async fn send(call: &ApiCall<'_>) -> Result<Response, gloo_net::Error> {
-    let with_proof = call.access_token.is_some_and(|token| token.bound) || ISSUE_TOKENS.contains(&call.path);
-    let response = send_once(call, with_proof).await?;
-    if with_proof && proof_refused(&response) {
-        // Read the refusal to its end, so the connection (and a test waiting for the network
-        // to go quiet) is not left with a body nobody takes.
-        let _ = response.text().await;
-        return send_once(call, with_proof).await;
+    let with_proof = call.access_token.is_some_and(|token| token.bound) || SIGNED.contains(&call.path);
+    if with_proof {
+        return dpop::send_signed(SignedCall::from(call)).await;
     }
-    Ok(response)
+    send_once(call, None).await
 }
 
-/// `use_dpop_nonce` or `invalid_dpop_proof`, as the server's `DPoP` challenge says.
-fn proof_refused(response: &Response) -> bool {
-    response.headers().get("www-authenticate").is_some_and(|challenge| {
-        challenge.contains(r#"error="use_dpop_nonce""#) || challenge.contains(r#"error="invalid_dpop_proof""#)
-    })
+/// An [`ApiCall`] that owns its parts, to hand to the chunk that signs it.
+pub struct SignedCall {
+    pub method: Method,
+    pub path: String,
+    pub access_token: Option<AccessToken>,
+    pub body: Option<String>,
+    pub cookie_endpoint: bool,
 }
 
-async fn send_once(call: &ApiCall<'_>, with_proof: bool) -> Result<Response, gloo_net::Error> {
-    let proof = match with_proof {
-        true => {
-            let token = call.access_token.map(|token| token.token.clone());
-            dpop::proof(call.method.to_string(), call.path.to_owned(), token).await
+impl From<&ApiCall<'_>> for SignedCall {
+    fn from(call: &ApiCall<'_>) -> Self {
+        Self {
+            method: call.method.clone(),
+            path: call.path.to_owned(),
+            access_token: call.access_token.cloned(),
+            body: call.body.map(str::to_owned),
+            cookie_endpoint: call.cookie_endpoint,
         }
-        false => None,
-    };
+    }
+}
+
+impl SignedCall {
+    pub fn call(&self) -> ApiCall<'_> {
+        ApiCall {
+            method: self.method.clone(),
+            path: &self.path,
+            access_token: self.access_token.as_ref(),
+            body: self.body.as_deref(),
+            cookie_endpoint: self.cookie_endpoint,
+        }
+    }
+}
+
+/// Sends `call` once, with `proof` if there is one (then a token goes under the `DPoP` scheme).
+pub async fn send_once(call: &ApiCall<'_>, proof: Option<&str>) -> Result<Response, gloo_net::Error> {
     let mut request = RequestBuilder::new(call.path).method(call.method.clone());
     if call.cookie_endpoint {
         request = request.header(CSRF_HEADER, CSRF_HEADER_VALUE);
     }
-    if let Some(proof) = &proof {
+    if let Some(proof) = proof {
         request = request.header("DPoP", proof);
     }
     if let Some(AccessToken { token, .. }) = call.access_token {
@@ -75,9 +92,7 @@ async fn send_once(call: &ApiCall<'_>, with_proof: bool) -> Result<Response, glo
         Some(text) => json::with_text(request, Some(text.to_owned()))?,
         None => request.build()?,
     };
-    let response = request.send().await?;
-    dpop::remember_nonce(&response);
-    Ok(response)
+    request.send().await
 }
 
 /// `request` with `Authorization: Bearer <token>`, if there is a token (the lab's stolen copy).
