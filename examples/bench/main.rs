@@ -28,6 +28,7 @@ use reqwest::Client;
 use serde_json::{json, Value};
 use sqlx::migrate::MigrateDatabase;
 
+mod dpop;
 mod revocation;
 
 const PASSWORD: &str = "correct horse battery";
@@ -252,6 +253,13 @@ enum Work {
         path: &'static str,
         bearer: Option<String>,
     },
+    /// `GET /api/me` with a DPoP-bound token and a fresh proof each time, carrying each answer's
+    /// nonce into the next proof (`dpop.rs`).
+    GetBound {
+        token: String,
+        signer: std::sync::Arc<dpop::Signer>,
+        nonce: String,
+    },
     /// Refreshes its own session, carrying each new cookie into the next request.
     Refresh {
         cookie: String,
@@ -343,6 +351,11 @@ fn request(work: &Work, address: SocketAddr) -> Request<Full<Bytes>> {
             }
             .body(Full::default())
         }
+        Work::GetBound { token, signer, nonce } => builder
+            .uri("/api/me")
+            .header(AUTHORIZATION, format!("DPoP {token}"))
+            .header("dpop", signer.proof(nonce, token))
+            .body(Full::default()),
         Work::Refresh { cookie } => builder
             .method(Method::POST)
             .uri("/api/auth/refresh")
@@ -398,9 +411,7 @@ async fn connection(address: SocketAddr, mut work: Work, deadline: Instant) -> (
         let ok = status.is_success()
             || (matches!(work, Work::Login { .. }) && status == 401)
             || (matches!(work, Work::ChangePassword { .. }) && (status == 403 || status == 503));
-        if let (Work::Refresh { cookie }, Some(next)) = (&mut work, refresh_cookie(response.headers())) {
-            *cookie = next;
-        }
+        carry_on(&mut work, response.headers());
         let read = response.into_body().collect().await.is_ok();
         let _ = latencies.record(sent.elapsed().as_micros().max(1) as u64);
         if !(ok && read) {
@@ -408,6 +419,24 @@ async fn connection(address: SocketAddr, mut work: Work, deadline: Instant) -> (
         }
     }
     (latencies, errors, work)
+}
+
+/// What a connection's next request takes from this answer: a refresh its new cookie, a bound
+/// call the next nonce.
+fn carry_on(work: &mut Work, headers: &HeaderMap) {
+    match work {
+        Work::Refresh { cookie } => {
+            if let Some(next) = refresh_cookie(headers) {
+                *cookie = next;
+            }
+        }
+        Work::GetBound { nonce, .. } => {
+            if let Some(next) = headers.get("dpop-nonce").and_then(|value| value.to_str().ok()) {
+                *nonce = next.to_owned();
+            }
+        }
+        _ => {}
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -579,7 +608,12 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
         }
         let me = all(Work::Get { path: "/api/me", bearer: Some(user.access.clone()) });
         match s.name {
-            "sqlite" => phases.push(("/api/me, JWT (verified-token cache on)".into(), s, me)),
+            "sqlite" => {
+                phases.push(("/api/me, JWT (verified-token cache on)".into(), s, me));
+                for (name, bound) in dpop::phases(client, s).await? {
+                    phases.push((name, s, vec![bound; CONNECTIONS]));
+                }
+            }
             "sqlite-no-cache" => phases.push(("/api/me, JWT (cache off)".into(), s, me)),
             "sqlite-revocations" => phases.push((FULL_SET_PHASE.into(), s, me)),
             _ => {}
@@ -723,6 +757,9 @@ fn goals(report: &Value) -> Value {
     if let (Some(goals), Value::Object(more)) = (goals.as_object_mut(), revocation_goals(report, floor)) {
         goals.extend(more);
     }
+    if let (Some(goals), Value::Object(more)) = (goals.as_object_mut(), dpop::goals(report)) {
+        goals.extend(more);
+    }
     goals
 }
 
@@ -751,11 +788,13 @@ fn revocation_goals(report: &Value, floor: f64) -> Value {
 
 /// The phases in reading order: the floor, the two designs, then the database-bound endpoints.
 fn in_order(report: &Value) -> Vec<(String, Value)> {
-    const ORDER: [&str; 9] = [
+    const ORDER: [&str; 11] = [
         "unauthenticated (floor)",
         "/api/me, JWT (verified-token cache on)",
         FULL_SET_PHASE,
         "/api/me, JWT (cache off)",
+        dpop::PHASES[0].1,
+        dpop::PHASES[1].1,
         "session lookup per request, SQLite",
         "session lookup per request, PostgreSQL",
         "/api/auth/refresh, SQLite",

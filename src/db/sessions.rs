@@ -394,16 +394,16 @@ fn parents_first(rows: Vec<TokenRow>) -> Vec<TokenRow> {
     ordered
 }
 
-/// For the benchmark's per-request session lookup (`--features bench` only): the id and
-/// email of the enabled user whose live session this is.
+/// For the benchmark's per-request session lookup (`--features bench` only): the id, email and
+/// verification time of the enabled user whose live session this is.
 #[cfg(feature = "bench")]
 pub async fn owner_of_live_session(
     pool: &Pool,
     session_id: &str,
     now: i64,
-) -> Result<Option<(String, String)>, sqlx::Error> {
+) -> Result<Option<(String, String, Option<i64>)>, sqlx::Error> {
     query_as(
-        "SELECT u.id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
+        "SELECT u.id, u.email, u.email_verified_at FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL",
     )
     .bind(session_id)

@@ -21,15 +21,20 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn anonymous() -> Json<Me> {
-    Json(Me { id: "anonymous".into(), email: "anonymous@example.com".into(), session_id: "none".into() })
+    Json(Me {
+        id: "anonymous".into(),
+        email: "anonymous@example.com".into(),
+        email_verified: false,
+        session_id: "none".into(),
+    })
 }
 
 async fn me_by_session(
     State(state): State<AppState>,
     BearerToken(session_id): BearerToken,
 ) -> Result<Json<Me>> {
-    let (id, email) = db::sessions::owner_of_live_session(&state.db, &session_id, unix_now())
+    let (id, email, verified_at) = db::sessions::owner_of_live_session(&state.db, &session_id, unix_now())
         .await?
         .ok_or(Error::InvalidAccessToken)?;
-    Ok(Json(Me { id, email, session_id }))
+    Ok(Json(Me { id, email, email_verified: verified_at.is_some(), session_id }))
 }

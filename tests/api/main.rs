@@ -7,6 +7,7 @@ mod helpers;
 mod mail_sink;
 mod oidc_provider;
 mod proof;
+mod proof_key;
 mod support;
 
 mod brute_force;
