@@ -4,10 +4,10 @@
 
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use tokenpair::api::{paths, TokenResponse, CSRF_HEADER, CSRF_HEADER_VALUE};
+use tokenpair::api::{paths, TokenResponse};
 
 use crate::helpers::{
-    assert_error, refresh_token_of, spawn_app, spawn_app_with, unique_email, TestApp, PASSWORD,
+    assert_error, refresh_token_of, spawn_app, spawn_app_with, unique_email, TestApp, COOKIE_NAME, PASSWORD,
 };
 use crate::proof::{b64, claims, payload, ProofKey};
 
@@ -28,13 +28,9 @@ async fn bound_registration(app: &TestApp, key: &ProofKey) -> (TokenResponse, St
     (response.json().await.expect("tokens"), cookie)
 }
 
-/// A refresh presenting `cookie`, with `proof` if any.
+/// A refresh presenting `cookie` from a client without cookies of its own, with `proof` if any.
 async fn refresh(app: &TestApp, cookie: &str, proof: Option<String>) -> Response {
-    let request = app
-        .plain
-        .post(app.url(paths::REFRESH))
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .header("cookie", format!("__Secure-tokenpair-refresh={cookie}"));
+    let request = app.refresh_request(&app.plain).header("cookie", format!("{COOKIE_NAME}={cookie}"));
     let request = match proof {
         Some(proof) => request.header("dpop", proof),
         None => request,
