@@ -23,7 +23,9 @@ test("forgot password: the mailed link sets a new one, logs this browser in and 
 
   // A mail scanner fetches the link first, without cookies, with GET and with HEAD.
   const scanner = await newRequest.newContext();
-  expect((await scanner.get(link)).status()).toBe(200);
+  // Each on a connection of its own: a HEAD reusing the GET's kept-alive connection was
+  // intermittently reset (ECONNRESET, about one run in five since issue 18, cause not found yet).
+  expect((await scanner.get(link, { headers: { connection: "close" } })).status()).toBe(200);
   expect((await scanner.head(link)).status()).toBe(200);
   await scanner.dispose();
 
