@@ -184,6 +184,10 @@ async fn limit_statements(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 /// in a folder only this user can enter (0700) if the folder is created too: the file holds
 /// password hashes, sessions and the signing keys. SQLite gives its `-wal` and `-shm` files the
 /// database file's permissions. An existing file or folder keeps the permissions it has.
+///
+/// Switching a new file to write-ahead logging takes an exclusive lock that SQLite's busy
+/// handler does not wait for: processes starting together on a new file get "database is
+/// locked" at once while one of them switches it. They try again, for [`STATEMENT_TIMEOUT`].
 async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(DbError::Connect)?
@@ -193,7 +197,26 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbError> {
     if file.as_os_str() != ":memory:" {
         create_private(file).map_err(|err| DbError::Folder(file.display().to_string(), err))?;
     }
-    options.connect().await.map_err(DbError::Connect)?.close().await.map_err(DbError::Connect)
+    let gives_up_at = tokio::time::Instant::now() + STATEMENT_TIMEOUT;
+    loop {
+        match options.connect().await {
+            Ok(conn) => return conn.close().await.map_err(DbError::Connect),
+            Err(err) if is_busy(&err) && tokio::time::Instant::now() < gives_up_at => {
+                tokio::time::sleep(WAL_SWITCH_RETRY).await;
+            }
+            Err(err) => return Err(DbError::Connect(err)),
+        }
+    }
+}
+
+/// How long a process starting on a new SQLite file waits before it looks again whether
+/// another one has finished switching the file to write-ahead logging.
+const WAL_SWITCH_RETRY: Duration = Duration::from_millis(20);
+
+/// True when SQLite answered BUSY (primary result code 5): another connection holds the lock.
+fn is_busy(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db)
+        if db.code().and_then(|code| code.parse::<u32>().ok()).is_some_and(|code| code & 0xff == 5))
 }
 
 fn create_private(file: &std::path::Path) -> std::io::Result<()> {
