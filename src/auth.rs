@@ -38,6 +38,7 @@ pub mod revocation_feed;
 pub mod revoked;
 pub mod rotation;
 pub mod seed_cipher;
+pub mod signatures;
 pub mod tokens;
 pub mod verified;
 pub mod verify;

@@ -93,6 +93,7 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn new(keys: Keys, config: &Config) -> Self {
+        super::signatures::install();
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
