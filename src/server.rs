@@ -20,6 +20,7 @@ use crate::auth::oidc::Providers;
 use crate::auth::password::Passwords;
 use crate::auth::revocation_feed;
 use crate::auth::seed_cipher::SeedCipher;
+use crate::auth::signatures;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::db::retention::{self, Retention};
@@ -51,6 +52,8 @@ pub enum StartupError {
 /// upkeep (key reloads, revocation catch-up, forgetting idle rate-limit entries, retention)
 /// and, on PostgreSQL, the listener that hears other instances' revocations at once.
 pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
+    // Before anything touches a JWT or a JWK (loading the keys computes thumbprints).
+    signatures::install();
     let db = db::connect_and_migrate(&config.database_url).await?;
     let keys = Keys::load_or_create(&db, seed_cipher(config)?).await?;
     let passwords = Passwords::new(config.password_hash_queue)

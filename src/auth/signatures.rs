@@ -19,8 +19,9 @@ static PROVIDER: LazyLock<CryptoProvider> = LazyLock::new(|| CryptoProvider {
     ..rust_crypto::DEFAULT_PROVIDER.clone()
 });
 
-/// Makes this the process's provider. Call it before the first JWT is signed or checked
-/// (`Tokens::new` does): the first use would fix jsonwebtoken's default for good.
+/// Makes this the process's provider. Call it before the first JWT or JWK is handled
+/// (`server::build_state` does, first thing): the first use fixes jsonwebtoken's default for
+/// good.
 pub fn install() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
@@ -28,6 +29,12 @@ pub fn install() {
             tracing::warn!("a JWT was handled before the signature provider was installed");
         }
     });
+}
+
+/// Whether this is the process's provider.
+pub fn installed() -> bool {
+    CryptoProvider::try_get_default()
+        .is_some_and(|provider| std::ptr::eq(provider, LazyLock::force(&PROVIDER)))
 }
 
 fn new_verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
@@ -40,7 +47,10 @@ fn new_verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtV
         return Err(ErrorKind::InvalidKeyFormat.into());
     }
     let public_key = key.try_get_as_bytes()?.to_vec();
-    Ok(Box::new(RingVerifier { algorithm: *algorithm, key: UnparsedPublicKey::new(verification, public_key) }))
+    Ok(Box::new(RingVerifier {
+        algorithm: *algorithm,
+        key: UnparsedPublicKey::new(verification, public_key),
+    }))
 }
 
 /// A public key (Ed25519's 32 bytes, or P-256's uncompressed point) and what it signs with.

@@ -93,7 +93,6 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn new(keys: Keys, config: &Config) -> Self {
-        super::signatures::install();
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;

@@ -50,6 +50,15 @@ async fn assert_refused(response: Response, error: &str) {
 }
 
 #[tokio::test]
+async fn a_started_app_checks_signatures_with_its_own_provider() {
+    let _app = spawn_app().await;
+    assert!(
+        tokenpair::auth::signatures::installed(),
+        "ring checks EdDSA and ES256, not jsonwebtoken's default"
+    );
+}
+
+#[tokio::test]
 async fn a_proof_at_registration_binds_both_tokens_to_its_key_with_either_algorithm() {
     let app = spawn_app().await;
     for key in ProofKey::both() {
