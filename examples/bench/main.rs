@@ -29,7 +29,12 @@ use serde_json::{json, Value};
 use sqlx::migrate::MigrateDatabase;
 
 mod dpop;
+mod growth;
+mod history;
+mod instructions;
+mod report;
 mod revocation;
+mod timing;
 
 const PASSWORD: &str = "correct horse battery";
 const REFRESH_COOKIE: &str = "__Secure-tokenpair-refresh";
@@ -44,18 +49,34 @@ struct Settings {
     phase: Duration,
     postgres: Option<String>,
     client_results: Option<String>,
+    /// Pairs of requests in each timing-equality test (`timing.rs`).
+    pairs: usize,
+    /// Whether to count instructions under callgrind (`instructions.rs`).
+    count_instructions: bool,
+}
+
+impl Settings {
+    /// A run with the full settings goes into `bench/results.json`; a shorter one is a trial.
+    fn is_full(&self) -> bool {
+        self.rounds >= 5
+            && self.phase >= Duration::from_secs(4)
+            && self.pairs >= 400
+            && self.count_instructions
+    }
 }
 
 fn settings() -> Result<Settings, Failure> {
     let mut args = std::env::args().skip(1);
     let server_binary =
-        args.next().ok_or("usage: bench <server-binary> [--rounds N] [--seconds S] [--postgres URL]")?;
+        args.next().ok_or("usage: bench <server-binary> [--rounds N] [--seconds S] [--postgres URL] [--pairs N] [--instructions yes|no]")?;
     let mut settings = Settings {
         server_binary,
         rounds: 5,
         phase: Duration::from_secs(4),
         postgres: None,
         client_results: None,
+        pairs: 500,
+        count_instructions: true,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -64,6 +85,8 @@ fn settings() -> Result<Settings, Failure> {
             "--seconds" => settings.phase = Duration::from_secs_f64(value.parse()?),
             "--postgres" => settings.postgres = Some(value).filter(|url| !url.is_empty()),
             "--client" => settings.client_results = Some(value),
+            "--pairs" => settings.pairs = value.parse()?,
+            "--instructions" => settings.count_instructions = value == "yes",
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -73,6 +96,8 @@ fn settings() -> Result<Settings, Failure> {
 /// One running server process.
 struct Server {
     name: &'static str,
+    /// The database it runs on.
+    url: String,
     base: String,
     address: SocketAddr,
     child: Child,
@@ -87,14 +112,26 @@ impl Server {
         database_url: &str,
         env: &[(&str, &str)],
     ) -> Result<Self, Failure> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let mut command = if two_cpus() {
+        let command = if two_cpus() {
             let mut pinned = Command::new("taskset");
             pinned.args(["-c", "0", binary]);
             pinned
         } else {
             Command::new(binary)
         };
+        Self::start_as(name, command, database_url, env, Duration::from_secs(60)).await
+    }
+
+    /// Starts `command` (the server binary, or something that runs it) and waits `patience`
+    /// for it to answer.
+    async fn start_as(
+        name: &'static str,
+        mut command: Command,
+        database_url: &str,
+        env: &[(&str, &str)],
+        patience: Duration,
+    ) -> Result<Self, Failure> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = command
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_OUTPUT_NAME", "tokenpair")
@@ -104,12 +141,20 @@ impl Server {
             .env("LOGIN_ACCOUNT_RATE_LIMIT", "100000000/1s")
             .env("REFRESH_RATE_LIMIT", "100000000/1s")
             .env("PASSWORD_CHANGE_RATE_LIMIT", "100000000/1s")
+            .env("PASSWORD_RESET_RATE_LIMIT", "100000000/1s")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()?;
         let address = SocketAddr::from(([127, 0, 0, 1], port));
-        let server = Self { name, base: format!("http://{address}"), address, child, data: None };
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let server = Self {
+            name,
+            url: database_url.to_owned(),
+            base: format!("http://{address}"),
+            address,
+            child,
+            data: None,
+        };
+        let deadline = Instant::now() + patience;
         while reqwest::get(format!("{}/healthz", server.base)).await.is_err() {
             if Instant::now() > deadline {
                 return Err(format!("{name} did not start").into());
@@ -267,6 +312,10 @@ enum Work {
     Login {
         body: Value,
     },
+    /// "Forgot your password?" for the address in `body`.
+    ResetRequest {
+        body: Value,
+    },
     /// A guess at the current password: its 403 (wrong password) and 503 (the hashing queue's
     /// half for password changes is full) are the expected answers.
     ChangePassword {
@@ -367,6 +416,11 @@ fn request(work: &Work, address: SocketAddr) -> Request<Full<Bytes>> {
             .uri("/api/auth/login")
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body.to_string()))),
+        Work::ResetRequest { body } => builder
+            .method(Method::POST)
+            .uri("/api/auth/password-reset")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.to_string()))),
         Work::ChangePassword { bearer } => builder
             .method(Method::POST)
             .uri("/api/auth/password")
@@ -456,6 +510,10 @@ fn summarise(samples: &[Sample]) -> Value {
         "requests": samples.iter().map(|s| s.requests).sum::<u64>(),
         "errors": samples.iter().map(|s| s.errors).sum::<u64>(),
         "cpu_us_per_request": round(pick(|s| s.cpu_us_per_request), 1),
+        // Each round's, in the order of the rounds: `report::marginals` subtracts the floor of
+        // the same round.
+        "cpu_us_by_round": samples.iter().map(|s| round(s.cpu_us_per_request, 2)).collect::<Vec<_>>(),
+        "database_cpu_us_by_round": samples.iter().map(|s| round(s.database_cpu_us_per_request, 2)).collect::<Vec<_>>(),
         "database_cpu_us_per_request": round(pick(|s| s.database_cpu_us_per_request), 1),
         "requests_per_second": round(pick(|s| s.requests_per_second), 0),
         "p50_ms": round(pick(|s| s.p50_ms), 3),
@@ -515,7 +573,7 @@ async fn main() -> Result<(), Failure> {
         let mut server = Server::start(name, &settings.server_binary, &url, &env).await?;
         server.data = Some(data);
         if name == "sqlite-revocations" {
-            fill_revocation_set(&server, &url, &client).await?;
+            fill_revocation_set(&server, &client).await?;
         }
         servers.push(server);
     }
@@ -539,9 +597,8 @@ async fn main() -> Result<(), Failure> {
         servers.iter().map(|s| (s.name, s.memory_mb().map(|m| round(m.0, 1)).unwrap_or(f64::NAN))).collect();
 
     let mut result = run(&settings, &client, &servers).await;
-    if let (Ok(report), Some(url)) = (&mut result, &postgres_database) {
-        eprintln!("revocation propagation between two instances on PostgreSQL");
-        report["revocation"] = revocation::figures(&client, &settings.server_binary, url).await?;
+    if let Ok(report) = &mut result {
+        extra_figures(report, &settings, &client, &servers, postgres_database.as_deref()).await?;
     }
     drop(servers);
     if let Some(url) = postgres_database {
@@ -553,13 +610,64 @@ async fn main() -> Result<(), Failure> {
     if let Some(path) = &settings.client_results {
         report["client"] = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     }
-    report["goals"] = goals(&report);
-    std::fs::create_dir_all("bench")?;
-    std::fs::write("bench/results.json", serde_json::to_string_pretty(&report)? + "\n")?;
-    std::fs::write("bench/results.svg", chart(&report))?;
-    println!("{}", table(&report));
-    println!("wrote bench/results.json and bench/results.svg");
+    report["marginal_cpu_us"] = report::marginals(&report);
+    report["goals"] = report::goals(&report);
+    history::keep(report, settings.is_full())
+}
+
+/// The figures measured once per run, after the rounds: timing equality, database growth,
+/// instruction counts, and revocation between two instances.
+async fn extra_figures(
+    report: &mut Value,
+    settings: &Settings,
+    client: &Client,
+    servers: &[Server],
+    postgres: Option<&str>,
+) -> Result<(), Failure> {
+    let sqlite = servers.iter().find(|s| s.name == "sqlite").ok_or("no sqlite server")?;
+    eprintln!("timing equality: logins, then password-reset requests, interleaved");
+    report["timing_equality"] = timing_figures(sqlite, client, settings.pairs).await?;
+    eprintln!("database growth per 1,000 refreshes");
+    let mut growth = serde_json::Map::new();
+    for server in servers.iter().filter(|s| s.name == "sqlite" || s.name == "postgres") {
+        growth.insert(server.name.to_owned(), growth::per_thousand_refreshes(server, client).await?);
+    }
+    report["database_growth"] = Value::Object(growth);
+    if settings.count_instructions {
+        eprintln!("instructions per request, under callgrind (a few minutes)");
+        report["instructions"] = instructions::counts(&settings.server_binary, client).await?;
+    }
+    if let Some(url) = postgres {
+        eprintln!("revocation propagation between two instances on PostgreSQL");
+        report["revocation"] = revocation::figures(client, &settings.server_binary, url).await?;
+    }
     Ok(())
+}
+
+/// Unknown email against wrong password at login, and a known against an unknown address
+/// asking for a reset link: each pair of kinds interleaved, `pairs` of each.
+async fn timing_figures(server: &Server, client: &Client, pairs: usize) -> Result<Value, Failure> {
+    let user = register(client, server).await?;
+    let login =
+        |email: &str, password: &str| Work::Login { body: json!({ "email": email, "password": password }) };
+    let logins = timing::compare(
+        server.address,
+        ("unknown_email", login("nobody@example.com", PASSWORD)),
+        ("wrong_password", login(&user.email, "wrong password!")),
+        pairs,
+        |status| status == 401,
+    )
+    .await?;
+    let reset = |email: &str| Work::ResetRequest { body: json!({ "email": email }) };
+    let resets = timing::compare(
+        server.address,
+        ("known_email", reset(&user.email)),
+        ("unknown_email", reset("nobody@example.com")),
+        pairs,
+        |status| status == 202,
+    )
+    .await?;
+    Ok(json!({ "login": logins, "password_reset_request": resets }))
 }
 
 /// How many revocations the full-set phase holds in memory: half sessions, half users.
@@ -567,8 +675,8 @@ const REVOCATIONS_IN_SET: usize = 10_000;
 
 /// Writes [`REVOCATIONS_IN_SET`] revocations into the server's database, as the triggers would,
 /// and waits for its catch-up (every 15 s) to take them all in.
-async fn fill_revocation_set(server: &Server, url: &str, client: &Client) -> Result<(), Failure> {
-    let pool = sqlx::AnyPool::connect(url).await?;
+async fn fill_revocation_set(server: &Server, client: &Client) -> Result<(), Failure> {
+    let pool = sqlx::AnyPool::connect(&server.url).await?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
     let mut tx = pool.begin().await?;
     for i in 0..REVOCATIONS_IN_SET {
@@ -592,29 +700,36 @@ async fn fill_revocation_set(server: &Server, url: &str, client: &Client) -> Res
     Ok(())
 }
 
-/// Every phase, `rounds` times, in a rotated order.
-async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result<Value, Failure> {
-    let server = |name: &str| servers.iter().find(|s| s.name == name);
-    let mut phases: Vec<(String, &Server, Vec<Work>)> = Vec::new();
+/// The phases' names, as `bench/results.json` keys them.
+const FLOOR: &str = "unauthenticated (floor)";
+const ME: &str = "/api/me, JWT (verified-token cache on)";
+const ME_CACHE_OFF: &str = "/api/me, JWT (cache off)";
+const FULL_SET_PHASE: &str = "/api/me, JWT, 10,000 revocations in memory";
+const SQLITE_LOOKUP: &str = "session lookup per request, SQLite";
+const POSTGRES_LOOKUP: &str = "session lookup per request, PostgreSQL";
+const REFRESH: &str = "/api/auth/refresh, SQLite";
+const LOGIN: &str = "/api/auth/login, Argon2id";
+
+type Phase<'a> = (String, &'a Server, Vec<Work>);
+
+/// Every phase of the rounds: which server, and what each of its connections sends.
+async fn phases<'a>(client: &Client, servers: &'a [Server]) -> Result<Vec<Phase<'a>>, Failure> {
+    let mut phases: Vec<Phase> = Vec::new();
+    let all = |work: Work| vec![work; CONNECTIONS];
     for s in servers {
         let user = register(client, s).await?;
-        let all = |work: Work| vec![work; CONNECTIONS];
-        if s.name == "sqlite" {
-            phases.push((
-                "unauthenticated (floor)".into(),
-                s,
-                all(Work::Get { path: "/bench/anonymous", bearer: None }),
-            ));
-        }
         let me = all(Work::Get { path: "/api/me", bearer: Some(user.access.clone()) });
         match s.name {
             "sqlite" => {
-                phases.push(("/api/me, JWT (verified-token cache on)".into(), s, me));
+                phases.push((FLOOR.into(), s, all(Work::Get { path: "/bench/anonymous", bearer: None })));
+                phases.push((ME.into(), s, me));
                 for (name, bound) in dpop::phases(client, s).await? {
-                    phases.push((name, s, vec![bound; CONNECTIONS]));
+                    phases.push((name, s, all(bound)));
                 }
+                let body = json!({ "email": user.email, "password": PASSWORD });
+                phases.push((LOGIN.into(), s, all(Work::Login { body })));
             }
-            "sqlite-no-cache" => phases.push(("/api/me, JWT (cache off)".into(), s, me)),
+            "sqlite-no-cache" => phases.push((ME_CACHE_OFF.into(), s, me)),
             "sqlite-revocations" => phases.push((FULL_SET_PHASE.into(), s, me)),
             _ => {}
         }
@@ -629,20 +744,18 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
             phases.push((format!("/api/auth/refresh, {engine}"), s, sessions));
         }
     }
-    let sqlite = server("sqlite").ok_or("no sqlite server")?;
-    let login_user = register(client, sqlite).await?;
-    let login =
-        |email: &str, password: &str| Work::Login { body: json!({ "email": email, "password": password }) };
-    phases.push((
-        "/api/auth/login, Argon2id".into(),
-        sqlite,
-        vec![login(&login_user.email, PASSWORD); CONNECTIONS],
-    ));
+    Ok(phases)
+}
 
+/// Every phase, `rounds` times, in a rotated order; after each round, `/api/me` during a
+/// login flood and a login during a password-change flood.
+async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result<Value, Failure> {
+    let mut phases = phases(client, servers).await?;
+    let sqlite = servers.iter().find(|s| s.name == "sqlite").ok_or("no sqlite server")?;
+    let login_user = register(client, sqlite).await?;
+    let login = Work::Login { body: json!({ "email": login_user.email, "password": PASSWORD }) };
     let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
-    let mut flood: Vec<(Sample, Sample)> = Vec::new();
-    let mut timing: Vec<(f64, f64)> = Vec::new();
-    let mut password_flood: Vec<Sample> = Vec::new();
+    let (mut idle, mut busy, mut password_flood) = (Vec::new(), Vec::new(), Vec::new());
     let me_during_flood = Work::Get { path: "/api/me", bearer: Some(login_user.access.clone()) };
     for round in 0..settings.rounds {
         eprintln!("round {} of {}", round + 1, settings.rounds);
@@ -655,31 +768,20 @@ async fn run(settings: &Settings, client: &Client, servers: &[Server]) -> Result
         }
         // /api/me while logins flood the same server: hashing must not starve it.
         let me_load = load(sqlite, vec![me_during_flood.clone(); 4], settings.phase);
-        let login_load = load(sqlite, vec![login(&login_user.email, PASSWORD); 8], settings.phase);
+        let login_load = load(sqlite, vec![login.clone(); 8], settings.phase);
         let (me, logins) = futures::future::join(me_load, login_load).await;
-        let (idle_me, _) = load(sqlite, vec![me_during_flood.clone(); 4], settings.phase).await?;
-        flood.push((idle_me, me?.0));
+        idle.push(load(sqlite, vec![me_during_flood.clone(); 4], settings.phase).await?.0);
+        busy.push(me?.0);
         logins?;
-        // Unknown email against wrong password, one request at a time.
-        let one_by_one = settings.phase / 2;
-        let (unknown, _) = load(sqlite, vec![login("nobody@example.com", PASSWORD)], one_by_one).await?;
-        let (wrong, _) = load(sqlite, vec![login(&login_user.email, "wrong password!")], one_by_one).await?;
-        timing.push((unknown.p50_ms, wrong.p50_ms));
         password_flood.push(login_during_password_flood(sqlite, client, &login_user, settings.phase).await?);
     }
-
     let phases: BTreeMap<String, Value> =
         samples.iter().map(|(name, s)| (name.clone(), summarise(s))).collect();
-    let idle: Vec<Sample> = flood.iter().map(|(idle, _)| idle.clone()).collect();
-    let busy: Vec<Sample> = flood.iter().map(|(_, busy)| busy.clone()).collect();
-    let mut unknown: Vec<f64> = timing.iter().map(|t| t.0).collect();
-    let mut wrong: Vec<f64> = timing.iter().map(|t| t.1).collect();
     Ok(json!({
-        "settings": { "rounds": settings.rounds, "seconds_per_phase": settings.phase.as_secs_f64(), "connections": CONNECTIONS },
+        "settings": { "rounds": settings.rounds, "seconds_per_phase": settings.phase.as_secs_f64(), "connections": CONNECTIONS, "timing_pairs": settings.pairs },
         "phases": phases,
         "login_flood": { "me_idle": summarise(&idle), "me_during_flood": summarise(&busy) },
         "password_change_flood": { "login_during_flood": summarise(&password_flood) },
-        "login_timing": { "unknown_email_p50_ms": round(median(&mut unknown), 2), "wrong_password_p50_ms": round(median(&mut wrong), 2) },
     }))
 }
 
@@ -705,188 +807,4 @@ async fn login_during_password_flood(
     let (guessed, logged_in) = futures::future::join(guesses, logins).await;
     guessed?;
     Ok(logged_in?.0)
-}
-
-const FULL_SET_PHASE: &str = "/api/me, JWT, 10,000 revocations in memory";
-
-fn figure(report: &Value, phase: &str, field: &str) -> f64 {
-    report["phases"][phase][field].as_f64().unwrap_or(f64::NAN)
-}
-
-/// The issue's goals, each with the measured value and whether it is met.
-fn goals(report: &Value) -> Value {
-    let cpu = |phase: &str| figure(report, phase, "cpu_us_per_request");
-    let me = cpu("/api/me, JWT (verified-token cache on)");
-    let floor = cpu("unauthenticated (floor)");
-    let ratio =
-        |value: f64, goal: &str, ok: bool| json!({ "value": round(value, 2), "goal": goal, "met": ok });
-    let me_ratio = me / floor;
-    let sqlite_ratio = cpu("session lookup per request, SQLite") / me;
-    // On SQLite the database's work happens inside the server process, so its CPU counts; a
-    // PostgreSQL backend is another process, so add its CPU for the same comparison.
-    let pg_lookup = "session lookup per request, PostgreSQL";
-    let pg_app_only = cpu(pg_lookup) / me;
-    let pg_ratio = (cpu(pg_lookup) + figure(report, pg_lookup, "database_cpu_us_per_request")) / me;
-    let flood = &report["login_flood"];
-    let p99 = flood["me_during_flood"]["p99_ms"].as_f64().unwrap_or(f64::NAN)
-        / flood["me_idle"]["p99_ms"].as_f64().unwrap_or(f64::NAN);
-    let timing = &report["login_timing"];
-    let timing_ratio = timing["unknown_email_p50_ms"].as_f64().unwrap_or(f64::NAN)
-        / timing["wrong_password_p50_ms"].as_f64().unwrap_or(f64::NAN);
-    let idle_rss = report["idle_rss_mb_after_start"]["sqlite"].as_f64().unwrap_or(f64::NAN);
-    let flood_rss = flood["me_during_flood"]["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
-    let during_guesses = &report["password_change_flood"]["login_during_flood"];
-    let slowest_login = during_guesses["max_ms_of_all_rounds"].as_f64().unwrap_or(f64::NAN);
-    let all_logged_in = during_guesses["errors"].as_u64() == Some(0);
-    let mut goals = json!({
-        "cpu_me_over_floor": ratio(me_ratio, "<= 1.3", me_ratio <= 1.3),
-        "cpu_sqlite_lookup_over_me": ratio(sqlite_ratio, ">= 3.5", sqlite_ratio >= 3.5),
-        "cpu_postgres_lookup_over_me": ratio(pg_ratio, ">= 7 (server + PostgreSQL CPU)", pg_ratio >= 7.0),
-        // Not a goal: shown beside the one above, so "met" is null.
-        "cpu_postgres_lookup_over_me_server_only": json!({ "value": round(pg_app_only, 2), "goal": "(for reference)", "met": null }),
-        "me_p99_flood_over_idle": ratio(p99, "<= 2", p99 <= 2.0),
-        "login_unknown_over_wrong_password": ratio(timing_ratio, "1.00 ± 0.05", (timing_ratio - 1.0).abs() <= 0.05),
-        "idle_rss_mb": ratio(idle_rss, "<= 40", idle_rss <= 40.0),
-        "login_flood_peak_rss_mb": ratio(flood_rss, "<= 120", flood_rss <= 120.0),
-        "login_during_password_change_flood_max_ms": ratio(
-            slowest_login,
-            "< 2000, and every login 200",
-            slowest_login < 2000.0 && all_logged_in
-        ),
-    });
-    if let (Some(goals), Value::Object(more)) = (goals.as_object_mut(), revocation_goals(report, floor)) {
-        goals.extend(more);
-    }
-    if let (Some(goals), Value::Object(more)) = (goals.as_object_mut(), dpop::goals(report)) {
-        goals.extend(more);
-    }
-    goals
-}
-
-/// Headless revocation: a full set costs `/api/me` nothing measurable, and a revocation reaches
-/// another instance within a second (16 s with its notifications cut); a refresh of a revoked
-/// session is refused, as always.
-fn revocation_goals(report: &Value, floor: f64) -> Value {
-    let goal =
-        |value: f64, goal: &str, ok: bool| json!({ "value": round(value, 2), "goal": goal, "met": ok });
-    let full_set = figure(report, FULL_SET_PHASE, "cpu_us_per_request") / floor;
-    let mut goals = json!({
-        "cpu_me_with_10k_revocations_over_floor": goal(full_set, "<= 1.15", full_set <= 1.15),
-    });
-    let revocation = &report["revocation"];
-    if let Some(revocations) = revocation["revocations"].as_u64() {
-        let field = |name: &str| revocation[name].as_f64().unwrap_or(f64::NAN);
-        let (p99, cut) = (field("propagation_p99_ms"), field("propagation_cut_max_ms"));
-        let refused = field("refreshes_of_revoked_sessions_refused");
-        goals["revocation_propagation_p99_ms"] = goal(p99, "<= 1000", p99 <= 1000.0);
-        goals["revocation_propagation_notifications_cut_max_ms"] = goal(cut, "<= 16000", cut <= 16000.0);
-        goals["refresh_of_revoked_session_refused"] =
-            goal(refused, &format!("{revocations} of {revocations} get 401"), refused == revocations as f64);
-    }
-    goals
-}
-
-/// The phases in reading order: the floor, the two designs, then the database-bound endpoints.
-fn in_order(report: &Value) -> Vec<(String, Value)> {
-    const ORDER: [&str; 11] = [
-        "unauthenticated (floor)",
-        "/api/me, JWT (verified-token cache on)",
-        FULL_SET_PHASE,
-        "/api/me, JWT (cache off)",
-        dpop::PHASES[0].1,
-        dpop::PHASES[1].1,
-        "session lookup per request, SQLite",
-        "session lookup per request, PostgreSQL",
-        "/api/auth/refresh, SQLite",
-        "/api/auth/refresh, PostgreSQL",
-        "/api/auth/login, Argon2id",
-    ];
-    let phases = report["phases"].as_object().cloned().unwrap_or_default();
-    let rank = |name: &str| ORDER.iter().position(|known| *known == name).unwrap_or(ORDER.len());
-    let mut listed: Vec<(String, Value)> = phases.into_iter().collect();
-    listed.sort_by_key(|(name, _)| rank(name));
-    listed
-}
-
-/// The results as a Markdown table, for the README.
-fn table(report: &Value) -> String {
-    let mut out = String::from(
-        "| endpoint | server CPU µs/request | + PostgreSQL's CPU | requests/s | p50 ms | p99 ms | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|\n",
-    );
-    {
-        for (name, p) in in_order(report) {
-            out += &format!(
-                "| {name} | {} | {} | {} | {} | {} | {} |\n",
-                p["cpu_us_per_request"],
-                if p["database_cpu_us_per_request"].as_f64() > Some(0.0) {
-                    p["database_cpu_us_per_request"].to_string()
-                } else {
-                    "–".into()
-                },
-                p["requests_per_second"],
-                p["p50_ms"],
-                p["p99_ms"],
-                p["peak_rss_mb"]
-            );
-        }
-    }
-    out += "\n| goal | measured | target | met |\n|---|---:|---|---|\n";
-    if let Some(goals) = report["goals"].as_object() {
-        for (name, g) in goals {
-            out += &format!(
-                "| {name} | {} | {} | {} |\n",
-                g["value"],
-                g["goal"].as_str().unwrap_or(""),
-                match g["met"].as_bool() {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "–",
-                }
-            );
-        }
-    }
-    out
-}
-
-/// A horizontal bar chart of server CPU per request, one bar per phase.
-fn chart(report: &Value) -> String {
-    let phases: Vec<(String, f64)> = in_order(report)
-        .into_iter()
-        .map(|(name, v)| {
-            let total = v["cpu_us_per_request"].as_f64().unwrap_or(0.0)
-                + v["database_cpu_us_per_request"].as_f64().unwrap_or(0.0);
-            (name, total)
-        })
-        .collect();
-    let (label_width, bar_width, row) = (330.0, 420.0, 28.0);
-    // A log scale: a login costs a thousand times what the others do.
-    let scale = |us: f64| us.max(1.0).log10();
-    let longest = phases.iter().map(|p| scale(p.1)).fold(1.0, f64::max);
-    let height = 60.0 + row * phases.len() as f64;
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="sans-serif" font-size="13">
-<text x="10" y="22" font-size="15" font-weight="bold">CPU time per request, µs (server + PostgreSQL; median of rounds; log scale)</text>
-"#,
-        w = label_width + bar_width + 90.0
-    );
-    for (i, (name, value)) in phases.iter().enumerate() {
-        let y = 40.0 + row * i as f64;
-        let width = bar_width * scale(*value) / longest;
-        let colour = if name.contains("session lookup") {
-            "#c0392b"
-        } else if name.contains("/api/me") {
-            "#27ae60"
-        } else {
-            "#7f8c8d"
-        };
-        svg += &format!(
-            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{name}</text><rect x=\"{bx}\" y=\"{y}\" width=\"{width:.1}\" height=\"18\" fill=\"{colour}\"/><text x=\"{vx:.1}\" y=\"{ty}\">{value:.1}</text>\n",
-            lx = label_width - 8.0,
-            ty = y + 14.0,
-            bx = label_width,
-            vx = label_width + width + 6.0,
-            name = name.replace('&', "&amp;").replace('<', "&lt;"),
-        );
-    }
-    svg + "</svg>\n"
 }
