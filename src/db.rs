@@ -215,8 +215,7 @@ const WAL_SWITCH_RETRY: Duration = Duration::from_millis(20);
 
 /// True when SQLite answered BUSY (primary result code 5): another connection holds the lock.
 fn is_busy(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db)
-        if db.code().and_then(|code| code.parse::<u32>().ok()).is_some_and(|code| code & 0xff == 5))
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref().and_then(primary_sqlite_code) == Some(5))
 }
 
 fn create_private(file: &std::path::Path) -> std::io::Result<()> {
@@ -342,10 +341,14 @@ fn is_transient_sqlstate(code: &str) -> bool {
     ["08", "53", "57P", "57014", "40001", "40P01"].iter().any(|prefix| code.starts_with(prefix))
 }
 
-/// SQLite (the primary result code is the low byte of the extended one): 5 BUSY, 6 LOCKED,
-/// 10 IOERR, 13 FULL.
+/// SQLite: 5 BUSY, 6 LOCKED, 10 IOERR, 13 FULL.
 fn is_transient_sqlite_code(code: &str) -> bool {
-    code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13))
+    primary_sqlite_code(code).is_some_and(|code| matches!(code, 5 | 6 | 10 | 13))
+}
+
+/// SQLite's primary result code: the low byte of the extended one sqlx reports.
+fn primary_sqlite_code(code: &str) -> Option<u32> {
+    code.parse::<u32>().ok().map(|code| code & 0xff)
 }
 
 #[cfg(test)]
