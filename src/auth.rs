@@ -87,16 +87,23 @@ impl Client {
         Self { dpop_key: proof.map(|proven| proven.jkt), ..self }
     }
 
-    /// A security event of `kind` for this client, to add a detail to and record.
+    /// A security event of `kind` for this client on the account `user_id`, to add a detail to
+    /// and record.
     pub fn event<'a>(
         &'a self,
         user_id: &'a str,
         session_id: Option<&'a str>,
         kind: EventKind,
     ) -> NewEvent<'a> {
+        NewEvent { user_id: Some(user_id), session_id, ..self.event_of_no_account(kind) }
+    }
+
+    /// A security event of `kind` for this client that names no account (a failed login for
+    /// an address with none): recorded, and shown to nobody.
+    pub fn event_of_no_account(&self, kind: EventKind) -> NewEvent<'_> {
         NewEvent {
-            user_id,
-            session_id,
+            user_id: None,
+            session_id: None,
             kind,
             detail: None,
             ip: self.ip.as_deref(),

@@ -6,7 +6,8 @@ use super::{query, query_as, Caller, Pool};
 use crate::api::EventKind;
 
 pub struct NewEvent<'a> {
-    pub user_id: &'a str,
+    /// `None` for a failed login naming no account: recorded, shown to nobody.
+    pub user_id: Option<&'a str>,
     pub session_id: Option<&'a str>,
     pub kind: EventKind,
     pub detail: Option<&'a str>,

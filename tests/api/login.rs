@@ -41,3 +41,36 @@ async fn a_malformed_email_at_login_is_just_invalid_credentials() {
     let response = app.login_with(&browser(), "nobody", PASSWORD).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
 }
+
+#[tokio::test]
+async fn a_failed_login_for_an_unknown_address_is_recorded_for_no_account_and_without_the_address() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.login_with(&browser(), &email, PASSWORD).await;
+
+    // Recorded just after the answer, as a wrong password is: the same write follows both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let (user_id, detail, ip) = loop {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT user_id, detail, ip FROM security_events WHERE kind = 'login_failed'")
+                .fetch_optional(&app.state.db)
+                .await
+                .expect("events read");
+        if let Some(row) = row {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "the failed login was recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(user_id, None, "no account");
+    assert_eq!(detail.as_deref(), Some("no account has this address"));
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM security_events WHERE detail LIKE '%' || $1 || '%' OR user_agent LIKE '%' || $1 || '%'",
+    )
+    .bind(&email)
+    .fetch_one(&app.state.db)
+    .await
+    .expect("counted");
+    assert_eq!(stored, 0, "the address typed is not kept (it may be a password typed in the wrong field)");
+}
