@@ -1,8 +1,10 @@
 //! "Forgot your password?": a link by mail that sets a new one. The decisions:
 //!
 //! - The request always answers the same (`202 sent_if_registered`), at the same speed: the
-//!   lookup, the token and the mail happen after the answer, off the request's path. It is rate
-//!   limited per address and per client alike for known and unknown addresses.
+//!   lookup, the token and the mail happen after the answer, off the request's path, and after
+//!   a random pause of up to [`AFTER_ANSWER_JITTER_MS`]: work done at once would slow whichever
+//!   request came next, so an attacker could time the request after a probe instead of the
+//!   probe. It is rate limited per address and per client alike for known and unknown addresses.
 //! - The link is `/reset-password#token=…`: 256 random bits, in the fragment (no server log, no
 //!   `Referer`), stored as a hash, good for 30 minutes and once; a newer request voids it.
 //! - Opening the link changes nothing (mail scanners fetch links with GET and HEAD before the
@@ -10,6 +12,10 @@
 //! - Confirming sets the password (the usual strength rules; a weak one does not use up the
 //!   link), marks the address verified (the mailbox answered), revokes every session of the
 //!   account, refresh and access tokens alike, and starts a new one for this browser.
+
+use std::time::Duration;
+
+use rand_core::{OsRng, RngCore};
 
 use super::flow::{self, Issued, SignedInWith};
 use super::limits::Limits;
@@ -29,6 +35,9 @@ use crate::mail::{templates, Mailer};
 
 /// How long a reset link works.
 pub const RESET_LINK_SECS: i64 = 30 * 60;
+/// The longest pause between the answer and the work a known address costs (a token, a mail,
+/// an event): drawn anew for each request, so that work lands on no particular later request.
+pub const AFTER_ANSWER_JITTER_MS: u32 = 500;
 
 /// Takes a reset request for `email`: counted, then answered; the mail (if the address has an
 /// account) is prepared after the answer.
@@ -42,7 +51,9 @@ pub async fn request(
     let email = flow::valid_email(email)?;
     limits.mail_request(&email, client.rate_key).await?;
     let (db, mailer, client) = (db.clone(), mailer.clone(), client.clone());
+    let pause = Duration::from_millis((OsRng.next_u32() % (AFTER_ANSWER_JITTER_MS + 1)).into());
     tokio::spawn(async move {
+        tokio::time::sleep(pause).await;
         if let Err(err) = send_link(&db, &mailer, &email, &client).await {
             tracing::warn!(error = %err, "password reset: could not queue the mail");
         }
