@@ -24,13 +24,14 @@
 //! - **Cost.** The access token's signature stays cached (`verified.rs`); a proof's is the one
 //!   signature checked per request, and nothing here reads the database.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters, EllipticCurveKeyType,
+    Jwk, OctetKeyPairParameters, OctetKeyPairType, ThumbprintHash,
+};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -106,8 +107,10 @@ pub enum ProofError {
     PrivateKey,
     #[error("crit header: an extension this server does not implement")]
     Critical,
-    #[error("signature or claims: {0}")]
+    #[error("signature: {0}")]
     Invalid(jsonwebtoken::errors::Error),
+    #[error("unreadable claims: {0}")]
+    Claims(String),
     #[error("htm {0:?} is not the request's method")]
     Method(String),
     #[error("htu {0:?} is not the request's URL")]
@@ -142,8 +145,19 @@ pub struct Proven {
 struct ProofHeader {
     typ: Option<String>,
     alg: String,
-    jwk: serde_json::Map<String, serde_json::Value>,
+    jwk: ProofJwk,
     crit: Option<serde::de::IgnoredAny>,
+}
+
+/// The members of the header's `jwk` that an ES256 or EdDSA public key has, and `d`, the
+/// private part of either: there, it means a client that leaks keys.
+#[derive(Deserialize)]
+struct ProofJwk {
+    kty: String,
+    crv: String,
+    x: String,
+    y: Option<String>,
+    d: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -163,18 +177,6 @@ pub struct Dpop {
     seen: SeenProofs,
 }
 
-/// The signature and claim checks of each allowed algorithm: no registered claim is required
-/// (a proof has no `exp`), `iat` is checked here.
-static VALIDATIONS: LazyLock<[(Algorithm, Validation); 2]> = LazyLock::new(|| {
-    [Algorithm::ES256, Algorithm::EdDSA].map(|alg| {
-        let mut validation = Validation::new(alg);
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims = HashSet::new();
-        (alg, validation)
-    })
-});
-
 impl Dpop {
     pub fn new(mode: Mode) -> Self {
         Self { mode, nonces: Nonces::default(), seen: SeenProofs::new(2 * IAT_WINDOW_SECS) }
@@ -189,8 +191,7 @@ impl Dpop {
         ring: &KeyRing,
         now: i64,
     ) -> Result<Proven, ProofError> {
-        let (key, jkt, validation) = proof_key(proof)?;
-        let claims = decode::<ProofClaims>(proof, &key, validation).map_err(ProofError::Invalid)?.claims;
+        let (jkt, claims) = signed_claims(proof)?;
         if claims.htm != target.method {
             return Err(ProofError::Method(claims.htm));
         }
@@ -220,12 +221,30 @@ impl Dpop {
     }
 }
 
-/// Reads the proof's header: its `typ`, `alg` and public key, and that key's thumbprint.
-fn proof_key(proof: &str) -> Result<(DecodingKey, String, &'static Validation), ProofError> {
+/// The proof's claims, once its header passed and its signature checked out, and the
+/// thumbprint of its key. The proof is taken apart here, once: jsonwebtoken's `decode` would
+/// read the header (and its key) again and the claims twice, and none of its claim checks
+/// apply to a proof, which has no `exp`.
+fn signed_claims(proof: &str) -> Result<(String, ProofClaims), ProofError> {
     if proof.len() > MAX_PROOF_BYTES {
         return Err(ProofError::TooLong);
     }
-    let header = proof.split('.').next().unwrap_or_default();
+    let not_compact = || ProofError::Header("not a compact JWS".to_owned());
+    let (message, signature) = proof.rsplit_once('.').ok_or_else(not_compact)?;
+    let (header, payload) = message.split_once('.').ok_or_else(not_compact)?;
+    let (key, jkt, alg) = proof_key(header)?;
+    match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key, alg) {
+        Ok(true) => {}
+        Ok(false) => return Err(ProofError::Invalid(ErrorKind::InvalidSignature.into())),
+        Err(err) => return Err(ProofError::Invalid(err)),
+    }
+    let json = URL_SAFE_NO_PAD.decode(payload).map_err(|err| ProofError::Claims(err.to_string()))?;
+    let claims = serde_json::from_slice(&json).map_err(|err| ProofError::Claims(err.to_string()))?;
+    Ok((jkt, claims))
+}
+
+/// Reads the proof's header: its `typ`, `alg` and public key, and that key's thumbprint.
+fn proof_key(header: &str) -> Result<(DecodingKey, String, Algorithm), ProofError> {
     let json = URL_SAFE_NO_PAD.decode(header).map_err(|err| ProofError::Header(err.to_string()))?;
     let header: ProofHeader =
         serde_json::from_slice(&json).map_err(|err| ProofError::Header(err.to_string()))?;
@@ -235,27 +254,37 @@ fn proof_key(proof: &str) -> Result<(DecodingKey, String, &'static Validation), 
     if header.crit.is_some() {
         return Err(ProofError::Critical);
     }
-    let (alg, validation) = match header.alg.as_str() {
-        "ES256" => &VALIDATIONS[0],
-        "EdDSA" => &VALIDATIONS[1],
+    let alg = match header.alg.as_str() {
+        "ES256" => Algorithm::ES256,
+        "EdDSA" => Algorithm::EdDSA,
         _ => return Err(ProofError::Algorithm(header.alg)),
     };
-    // A private member in the key (`d` of an EC or OKP key) means a client that leaks keys.
-    if header.jwk.contains_key("d") {
+    let ProofJwk { kty, crv, x, y, d } = header.jwk;
+    if d.is_some() {
         return Err(ProofError::PrivateKey);
     }
-    let member = |name: &str| header.jwk.get(name).and_then(|value| value.as_str());
-    let kind_fits = match alg {
-        Algorithm::ES256 => member("kty") == Some("EC") && member("crv") == Some("P-256"),
-        _ => member("kty") == Some("OKP") && member("crv") == Some("Ed25519"),
+    let parameters = match (alg, kty.as_str(), crv.as_str(), y) {
+        (Algorithm::ES256, "EC", "P-256", Some(y)) => {
+            AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                key_type: EllipticCurveKeyType::EC,
+                curve: EllipticCurve::P256,
+                x,
+                y,
+            })
+        }
+        (Algorithm::EdDSA, "OKP", "Ed25519", None) => {
+            AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x,
+            })
+        }
+        _ => return Err(ProofError::WrongKey),
     };
-    if !kind_fits {
-        return Err(ProofError::WrongKey);
-    }
-    let jwk: Jwk = serde_json::from_value(header.jwk.into()).map_err(|_| ProofError::WrongKey)?;
+    let jwk = Jwk { common: CommonParameters::default(), algorithm: parameters };
     let key = DecodingKey::from_jwk(&jwk).map_err(|_| ProofError::WrongKey)?;
     let jkt = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|_| ProofError::WrongKey)?;
-    Ok((key, jkt, validation))
+    Ok((key, jkt, alg))
 }
 
 /// `htu` names `url`: the same scheme, host, port and path once both are normalised (RFC 3986
