@@ -8,7 +8,7 @@
 //! large would show.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -19,26 +19,31 @@ use super::{open, request, round, Failure, Sender, Work};
 const Z_99: f64 = 2.576;
 /// The widest half-width, as a share of the mean, that still counts as a test.
 const MAX_HALF_WIDTH: f64 = 0.02;
+/// Pairs sent before the timed ones, and not counted.
+const WARM_UP_PAIRS: usize = 10;
 
-/// Sends `pairs` pairs of `a` then `b` (after a few of each to warm up) and compares their
-/// times; `a_name` and `b_name` label them in the report. Each answer must have the status
-/// its kind expects (`ok`), or the comparison would be of two different things.
+/// Sends pairs of `a` then `b` (after a few of each to warm up), `pairs` of them and for
+/// `at_least` (so that work a request leaves for later, like a reset request's, lands inside
+/// the test), and compares their times; `a_name` and `b_name` label them in the report. Each
+/// answer must have the status its kind expects (`ok`), or the comparison would be of two
+/// different things.
 pub async fn compare(
     address: SocketAddr,
     (a_name, a): (&str, Work),
     (b_name, b): (&str, Work),
-    pairs: usize,
+    (pairs, at_least): (usize, Duration),
     ok: fn(u16) -> bool,
 ) -> Result<Value, Failure> {
     let mut sender = open(address).await?;
     let mut times = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
-    for i in 0..pairs + 10 {
-        let a_time = timed(&mut sender, &a, address, ok).await?;
-        let b_time = timed(&mut sender, &b, address, ok).await?;
-        if i >= 10 {
-            times.0.push(a_time);
-            times.1.push(b_time);
-        }
+    for _ in 0..WARM_UP_PAIRS {
+        timed(&mut sender, &a, address, ok).await?;
+        timed(&mut sender, &b, address, ok).await?;
+    }
+    let started = Instant::now();
+    while times.0.len() < pairs || started.elapsed() < at_least {
+        times.0.push(timed(&mut sender, &a, address, ok).await?);
+        times.1.push(timed(&mut sender, &b, address, ok).await?);
     }
     Ok(report(a_name, &times.0, b_name, &times.1))
 }
