@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use sqlx::AnyConnection;
 use tokio::sync::Notify;
 
 use crate::db::{self, outbox::NewMail, Pool};
@@ -42,11 +43,29 @@ impl Mailer {
 
     /// Queues `mail` for `recipient` and wakes this instance's sender.
     pub async fn send(&self, db: &Pool, recipient: &str, mail: Mail) -> Result<(), sqlx::Error> {
-        let now = now();
-        let new = NewMail { recipient, subject: &mail.subject, body: &mail.body, now };
-        db::outbox::enqueue(db, new).await?;
-        self.wake.notify_one();
+        let mut tx = db::begin_write(db).await?;
+        self.queue(&mut tx, recipient, mail).await?;
+        tx.commit().await?;
+        self.wake_sender();
         Ok(())
+    }
+
+    /// Queues `mail` for `recipient` in the caller's write transaction, with whatever else the
+    /// mail must not go without (a link's token); [`Self::wake_sender`] once it has committed.
+    pub async fn queue(
+        &self,
+        tx: &mut AnyConnection,
+        recipient: &str,
+        mail: Mail,
+    ) -> Result<(), sqlx::Error> {
+        let new = NewMail { recipient, subject: &mail.subject, body: &mail.body, now: now() };
+        db::outbox::enqueue(tx, new).await
+    }
+
+    /// Tells this instance's sender a mail is waiting (it polls too, so a lost wake-up only
+    /// delays the mail).
+    pub fn wake_sender(&self) {
+        self.wake.notify_one();
     }
 
     /// The wake-up the sender waits on (`outbox::run`).

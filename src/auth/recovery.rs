@@ -77,9 +77,13 @@ async fn send_link(db: &Pool, mailer: &Mailer, email: &str, client: &Client) -> 
         now,
         expires_at,
     };
-    db::one_time_tokens::replace(db, new).await?;
-    mailer.send(db, email, templates::password_reset(&mailer.origin, &token)).await?;
-    db::events::record(db, client.event(&user.id, None, EventKind::PasswordResetRequested)).await?;
+    // The link, its mail and the event: one commit, all or none.
+    let mut tx = db::begin_write(db).await?;
+    db::one_time_tokens::replace(&mut tx, new).await?;
+    mailer.queue(&mut tx, email, templates::password_reset(&mailer.origin, &token)).await?;
+    db::events::record(&mut *tx, client.event(&user.id, None, EventKind::PasswordResetRequested)).await?;
+    tx.commit().await?;
+    mailer.wake_sender();
     tracing::info!(user_id = %user.id, "password reset link queued");
     Ok(())
 }

@@ -22,8 +22,12 @@ pub async fn send(db: &Pool, mailer: &Mailer, user_id: &str, email: &str) -> Res
     let hash = one_time::hash(&token);
     let expires_at = now + VERIFY_LINK_SECS;
     let new = NewToken { token_hash: &hash, user_id, purpose: Purpose::VerifyEmail, email, now, expires_at };
-    db::one_time_tokens::replace(db, new).await?;
-    mailer.send(db, email, templates::verify_email(&mailer.origin, &token)).await
+    let mut tx = db::begin_write(db).await?;
+    db::one_time_tokens::replace(&mut tx, new).await?;
+    mailer.queue(&mut tx, email, templates::verify_email(&mailer.origin, &token)).await?;
+    tx.commit().await?;
+    mailer.wake_sender();
+    Ok(())
 }
 
 /// The logged-in user asks for the mail again (counted like a reset request). An address that

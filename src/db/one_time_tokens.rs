@@ -1,6 +1,7 @@
 //! Every query on `one_time_tokens`: the links sent by mail (`auth/recovery.rs`, `auth/verify.rs`).
 
 use sqlx::any::AnyExecutor;
+use sqlx::AnyConnection;
 
 use super::{query, query_as, Pool};
 
@@ -29,9 +30,9 @@ pub struct NewToken<'a> {
     pub expires_at: i64,
 }
 
-/// Stores a new link and voids every earlier unused one of the same account and purpose.
-pub async fn replace(pool: &Pool, token: NewToken<'_>) -> Result<(), sqlx::Error> {
-    let mut tx = super::begin_write(pool).await?;
+/// Stores a new link and voids every earlier unused one of the same account and purpose, in
+/// the caller's write transaction (with the mail that carries the link: both or neither).
+pub async fn replace(tx: &mut AnyConnection, token: NewToken<'_>) -> Result<(), sqlx::Error> {
     query("UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL")
         .bind(token.now)
         .bind(token.user_id)
@@ -50,7 +51,7 @@ pub async fn replace(pool: &Pool, token: NewToken<'_>) -> Result<(), sqlx::Error
     .bind(token.expires_at)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// A live link: unused, unexpired, of `purpose`.

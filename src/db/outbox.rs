@@ -1,7 +1,10 @@
 //! Every query on `mail_outbox`: mail accepted and not yet delivered (`mail/outbox.rs`). Each
-//! write goes through [`super::begin_write`], so on SQLite it waits its turn with the refreshes
-//! instead of sleeping in SQLite's busy handler while they queue behind it; the sender's poll is
-//! a read, and writes only when a mail is due.
+//! write goes through [`super::begin_write`] (a mail is queued in its flow's own transaction),
+//! so on SQLite it waits its turn with the refreshes instead of sleeping in SQLite's busy
+//! handler while they queue behind it; the sender's poll is a read, and writes only when a mail
+//! is due.
+
+use sqlx::AnyConnection;
 
 use super::{query, query_as, Pool};
 
@@ -28,8 +31,8 @@ impl std::fmt::Debug for Claimed {
     }
 }
 
-pub async fn enqueue(pool: &Pool, mail: NewMail<'_>) -> Result<(), sqlx::Error> {
-    let mut tx = super::begin_write(pool).await?;
+/// Queues a mail in the caller's write transaction.
+pub async fn enqueue(tx: &mut AnyConnection, mail: NewMail<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO mail_outbox (recipient, subject, body, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $4)",
@@ -40,7 +43,7 @@ pub async fn enqueue(pool: &Pool, mail: NewMail<'_>) -> Result<(), sqlx::Error> 
     .bind(mail.now)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// Claims the oldest mail that is due and not claimed by a live sender, until `until`. The
