@@ -57,7 +57,6 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
     let db = db::connect_and_migrate(&config.database_url).await?;
     let keys = Keys::load_or_create(&db, seed_cipher(config)?).await?;
     let passwords = Passwords::new(config.password_hash_queue)
-        .await
         .map_err(|err| StartupError::Passwords(err.to_string()))?;
     let limits = Limits::new(config, &db);
     let tokens = Tokens::new(keys, config);

@@ -20,7 +20,7 @@ use std::sync::{Arc, PoisonError};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use rand_core::OsRng;
+use rand_core::{OsRng, RngCore};
 use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
 
 use crate::api::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
@@ -127,9 +127,9 @@ fn argon2() -> Argon2<'static> {
 }
 
 impl Passwords {
-    /// Starts the hashing threads and prepares the dummy hash (a real hash of a random password).
-    /// At most `max_waiting` hashes queue or run at once (`PASSWORD_HASH_QUEUE`).
-    pub async fn new(max_waiting: usize) -> Result<Self> {
+    /// Starts the hashing threads and makes the dummy hash. At most `max_waiting` hashes queue
+    /// or run at once (`PASSWORD_HASH_QUEUE`).
+    pub fn new(max_waiting: usize) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let hashing = rayon::ThreadPoolBuilder::new()
             .num_threads(cores)
@@ -141,32 +141,22 @@ impl Passwords {
             })
             .build()
             .map_err(Error::internal)?;
-        let mut passwords = Self {
+        Ok(Self {
             hashing,
-            dummy_hash: String::new(),
+            dummy_hash: dummy_hash()?,
             waiting: Arc::default(),
             max_waiting: max_waiting.max(1),
             abandoned: Arc::default(),
             queued: Arc::default(),
-        };
-        passwords.dummy_hash = passwords.hash(crate::auth::new_id(), Lane::SignIn).await?;
-        Ok(passwords)
+        })
     }
 
     /// The PHC string of a new Argon2id hash of `password`, with a random salt.
     pub async fn hash(&self, password: String, lane: Lane) -> Result<String> {
         self.on_hashing_threads(lane, move || {
             let salt = SaltString::generate(&mut OsRng);
-            let hasher = argon2();
-            let output = hash_in_place(&hasher, password.as_bytes(), salt.as_salt())?;
-            let hash = PasswordHash {
-                algorithm: Algorithm::Argon2id.ident(),
-                version: Some(Version::V0x13.into()),
-                params: ParamsString::try_from(hasher.params()).map_err(Error::internal)?,
-                salt: Some(salt.as_salt()),
-                hash: Some(output),
-            };
-            Ok(hash.to_string())
+            let output = hash_in_place(&argon2(), password.as_bytes(), salt.as_salt())?;
+            phc_string(&salt, output)
         })
         .await
     }
@@ -243,6 +233,29 @@ impl Passwords {
     }
 }
 
+/// The PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) of `output`, hashed with
+/// [`argon2`]'s parameters and `salt`.
+fn phc_string(salt: &SaltString, output: Output) -> Result<String> {
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2().params()).map_err(Error::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// The hash an unknown account is checked against: the parameters of a real one, so checking
+/// it costs the same, with a random salt and a random output, which no password's hash equals
+/// (a chance of 2^-256). It takes no hashing to make, so a server that has checked no password
+/// yet holds no Argon2 memory.
+fn dummy_hash() -> Result<String> {
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    OsRng.fill_bytes(&mut output);
+    phc_string(&SaltString::generate(&mut OsRng), Output::new(&output).map_err(Error::internal)?)
+}
+
 thread_local! {
     /// This hashing thread's Argon2 memory: allocated by its first hash, reused by the rest.
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
@@ -293,8 +306,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_dummy_hash_costs_what_a_real_one_costs_and_matches_nothing() {
+        let passwords = Passwords::new(4).expect("hashing threads");
+        let real = passwords.hash("correct horse".into(), Lane::SignIn).await.expect("hashed");
+        let (real, dummy) = (PasswordHash::new(&real).expect("real"), PasswordHash::new(&passwords.dummy_hash));
+        let dummy = dummy.expect("the dummy is a PHC string");
+        assert_eq!((dummy.algorithm, dummy.version, &dummy.params), (real.algorithm, real.version, &real.params));
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert_ne!(dummy.salt, real.salt);
+        assert!(argon2().verify_password(b"", &dummy).is_err());
+        assert!(argon2().verify_password(b"correct horse", &dummy).is_err());
+    }
+
+    #[tokio::test]
     async fn hashes_agree_with_the_argon2_crates_own_hasher_and_verifier() {
-        let passwords = Passwords::new(4).await.expect("hashing threads");
+        let passwords = Passwords::new(4).expect("hashing threads");
         let ours = passwords.hash("correct horse".into(), Lane::SignIn).await.expect("hashed");
         let parsed = PasswordHash::new(&ours).expect("a PHC string");
         assert!(argon2().verify_password(b"correct horse", &parsed).is_ok(), "the crate verifies ours");
