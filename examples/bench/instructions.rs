@@ -8,7 +8,8 @@
 //! callgrind's counters are zeroed (`callgrind_control --zero`), the requests are sent one
 //! at a time on one keep-alive connection, and the counters are dumped; the dump's total over
 //! the number of requests is the figure. The kernel's work (the TCP stack) is not counted,
-//! and the load generator runs natively, outside callgrind.
+//! and the load generator runs natively, outside callgrind. Last, `/api/me` is counted again
+//! with 10,000 revocations in the set: what a full set costs, in instructions.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,10 +20,12 @@ use reqwest::Client;
 use serde_json::{json, Value};
 
 use super::{carry_on, dpop, open, register, request, Failure, Server, Work};
-use super::{FLOOR, ME, REFRESH, SQLITE_LOOKUP};
+use super::{fill_revocation_set, FLOOR, FULL_SET_PHASE, ME, REFRESH, SQLITE_LOOKUP};
 
 /// How many requests of each kind callgrind counts (a refresh executes the most).
 const REQUESTS: [u64; 6] = [1000, 1000, 300, 300, 500, 200];
+/// How many `/api/me` requests are counted again once the revocation set is full.
+const FULL_SET_REQUESTS: u64 = 1000;
 const WARM_UP: u64 = 30;
 /// Where callgrind writes its dumps: `callgrind.out.1` is the first kind counted, and so on.
 pub const DUMPS: &str = "target/callgrind";
@@ -45,7 +48,14 @@ pub async fn counts(binary: &str, client: &Client) -> Result<Value, Failure> {
     let server = Server::start_as("callgrind", valgrind, &url, &[], Duration::from_secs(300)).await?;
     let mut per_request = serde_json::Map::new();
     let mut requests = serde_json::Map::new();
-    for ((name, work), n) in kinds(client, &server).await?.into_iter().zip(REQUESTS) {
+    let kinds = kinds(client, &server).await?;
+    let me = kinds.iter().find(|(name, _)| name == ME).map(|(_, work)| work.clone()).ok_or("no /api/me")?;
+    let full_set = (FULL_SET_PHASE.to_owned(), me);
+    for ((name, work), n) in kinds.into_iter().zip(REQUESTS).chain([(full_set, FULL_SET_REQUESTS)]) {
+        if name == FULL_SET_PHASE {
+            // The same token, the same process, 10,000 revocations later.
+            fill_revocation_set(&server, client).await?;
+        }
         per_request.insert(name.clone(), json!(count(&server, &out, work, n).await?.round()));
         requests.insert(name, json!(n));
     }

@@ -9,7 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{dpop, median, round};
-use super::{FLOOR, FULL_SET_PHASE, LOGIN, ME, ME_CACHE_OFF, POSTGRES_LOOKUP, REFRESH, SQLITE_LOOKUP};
+use super::{FLOOR, FULL_SET_FLOOR, FULL_SET_PHASE, LOGIN, ME, ME_CACHE_OFF, POSTGRES_LOOKUP, REFRESH, SQLITE_LOOKUP};
 
 fn figure(report: &Value, phase: &str, field: &str) -> f64 {
     report["phases"][phase][field].as_f64().unwrap_or(f64::NAN)
@@ -20,12 +20,17 @@ fn by_round(report: &Value, phase: &str, field: &str) -> Vec<f64> {
     listed.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect()
 }
 
-/// Each phase's CPU per request over the floor's in the same round (server plus PostgreSQL),
-/// round by round, with the median and the spread.
+/// The floor a phase is measured over: its own server's.
+fn floor_of(phase: &str) -> &'static str {
+    if phase == FULL_SET_PHASE { FULL_SET_FLOOR } else { FLOOR }
+}
+
+/// Each phase's CPU per request over its server's floor in the same round (server plus
+/// PostgreSQL), round by round, with the median and the spread.
 pub fn marginals(report: &Value) -> Value {
-    let floor = by_round(report, FLOOR, "cpu_us_by_round");
     let mut out = Map::new();
-    for (name, _) in in_order(report).into_iter().filter(|(name, _)| name != FLOOR) {
+    for (name, _) in in_order(report).into_iter().filter(|(name, _)| name != FLOOR && name != FULL_SET_FLOOR) {
+        let floor = by_round(report, floor_of(&name), "cpu_us_by_round");
         let server = by_round(report, &name, "cpu_us_by_round");
         let database = by_round(report, &name, "database_cpu_us_by_round");
         let mut rounds: Vec<f64> =
@@ -163,8 +168,9 @@ fn revocation_goals(report: &Value) -> Map<String, Value> {
     let cpu = |phase: &str| figure(report, phase, "cpu_us_per_request");
     let mut goals = Map::new();
     goals.insert(
-        "cpu_me_with_10k_revocations_over_floor".into(),
-        at_most(cpu(FULL_SET_PHASE) / cpu(FLOOR), 1.15, ""),
+        // Named apart from the first run's goal, which divided by the other server's floor.
+        "cpu_me_with_10k_revocations_over_its_servers_floor".into(),
+        at_most(cpu(FULL_SET_PHASE) / cpu(FULL_SET_FLOOR), 1.15, ""),
     );
     let marginal = |phase: &str| report["marginal_cpu_us"][phase]["median"].as_f64().unwrap_or(f64::NAN);
     goals.insert(
@@ -203,19 +209,22 @@ fn growth_goals(report: &Value) -> Map<String, Value> {
 }
 
 /// Instructions per request over the floor's, from callgrind: the marginal ratio again, in a
-/// unit that does not move with the machine (for reference beside the CPU-time goal).
+/// unit that does not move with the machine, and what a full revocation set adds to
+/// `/api/me` (both for reference beside the CPU-time goals).
 fn instruction_figures(report: &Value) -> Map<String, Value> {
     let counted = &report["instructions"]["per_request"];
+    let count = |phase: &str| counted[phase].as_f64();
     let mut goals = Map::new();
-    let (Some(floor), Some(me), Some(sqlite)) =
-        (counted["floor"].as_f64(), counted["/api/me"].as_f64(), counted["session lookup, SQLite"].as_f64())
-    else {
+    let (Some(floor), Some(me), Some(sqlite)) = (count(FLOOR), count(ME), count(SQLITE_LOOKUP)) else {
         return goals;
     };
     goals.insert(
         "instructions_marginal_sqlite_lookup_over_me".into(),
         reference((sqlite - floor) / (me - floor)),
     );
+    if let Some(full_set) = count(FULL_SET_PHASE) {
+        goals.insert("instructions_me_with_10k_revocations_minus_me".into(), reference(full_set - me));
+    }
     goals
 }
 
@@ -224,6 +233,7 @@ pub fn in_order(report: &Value) -> Vec<(String, Value)> {
     let order = [
         FLOOR,
         ME,
+        FULL_SET_FLOOR,
         FULL_SET_PHASE,
         ME_CACHE_OFF,
         dpop::PHASES[0].1,
