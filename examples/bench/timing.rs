@@ -82,10 +82,24 @@ fn report(a_name: &str, a: &[f64], b_name: &str, b: &[f64]) -> Value {
         "difference_ms": round(difference, 4),
         "ci99_ms": [round(difference - half_width, 4), round(difference + half_width, 4)],
         "ci99_half_width_pct_of_mean": round(100.0 * half_width / mean, 2),
+        "sd_of_differences_ms": round(spread, 4),
+        format!("{a_name}_p50_p99_max_ms"): quantiles(a),
+        format!("{b_name}_p50_p99_max_ms"): quantiles(b),
         "contains_zero": contains_zero,
         "narrower_than_2_pct": narrow,
         "met": contains_zero && narrow,
     })
+}
+
+/// The median, the 99th percentile and the slowest: where the spread comes from.
+fn quantiles(times: &[f64]) -> [f64; 3] {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return [f64::NAN; 3];
+    }
+    let at = |share: f64| sorted[((sorted.len() - 1) as f64 * share).round() as usize];
+    [round(at(0.5), 3), round(at(0.99), 3), round(at(1.0), 3)]
 }
 
 fn mean_and_sd(values: &[f64]) -> (f64, f64) {
