@@ -56,8 +56,8 @@ pub async fn build_state(config: &Config, leptos_options: LeptosOptions) -> Resu
     signatures::install();
     let db = db::connect_and_migrate(&config.database_url).await?;
     let keys = Keys::load_or_create(&db, seed_cipher(config)?).await?;
-    let passwords = Passwords::new(config.password_hash_queue)
-        .map_err(|err| StartupError::Passwords(err.to_string()))?;
+    let passwords =
+        Passwords::new(config.password_hash_queue).map_err(|err| StartupError::Passwords(err.to_string()))?;
     let limits = Limits::new(config, &db);
     let tokens = Tokens::new(keys, config);
     revocation_feed::catch_up(&tokens, &db).await.map_err(DbError::Connect)?;

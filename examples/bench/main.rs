@@ -761,7 +761,11 @@ async fn phases<'a>(client: &Client, servers: &'a [Server]) -> Result<Vec<Phase<
             }
             "sqlite-no-cache" => phases.push((ME_CACHE_OFF.into(), s, me)),
             "sqlite-revocations" => {
-                phases.push((FULL_SET_FLOOR.into(), s, all(Work::Get { path: "/bench/anonymous", bearer: None })));
+                phases.push((
+                    FULL_SET_FLOOR.into(),
+                    s,
+                    all(Work::Get { path: "/bench/anonymous", bearer: None }),
+                ));
                 phases.push((FULL_SET_PHASE.into(), s, me));
             }
             _ => {}

@@ -9,7 +9,9 @@
 use serde_json::{json, Map, Value};
 
 use super::{dpop, median, round};
-use super::{FLOOR, FULL_SET_FLOOR, FULL_SET_PHASE, LOGIN, ME, ME_CACHE_OFF, POSTGRES_LOOKUP, REFRESH, SQLITE_LOOKUP};
+use super::{
+    FLOOR, FULL_SET_FLOOR, FULL_SET_PHASE, LOGIN, ME, ME_CACHE_OFF, POSTGRES_LOOKUP, REFRESH, SQLITE_LOOKUP,
+};
 
 fn figure(report: &Value, phase: &str, field: &str) -> f64 {
     report["phases"][phase][field].as_f64().unwrap_or(f64::NAN)
@@ -22,14 +24,19 @@ fn by_round(report: &Value, phase: &str, field: &str) -> Vec<f64> {
 
 /// The floor a phase is measured over: its own server's.
 fn floor_of(phase: &str) -> &'static str {
-    if phase == FULL_SET_PHASE { FULL_SET_FLOOR } else { FLOOR }
+    if phase == FULL_SET_PHASE {
+        FULL_SET_FLOOR
+    } else {
+        FLOOR
+    }
 }
 
 /// Each phase's CPU per request over its server's floor in the same round (server plus
 /// PostgreSQL), round by round, with the median and the spread.
 pub fn marginals(report: &Value) -> Value {
     let mut out = Map::new();
-    for (name, _) in in_order(report).into_iter().filter(|(name, _)| name != FLOOR && name != FULL_SET_FLOOR) {
+    for (name, _) in in_order(report).into_iter().filter(|(name, _)| name != FLOOR && name != FULL_SET_FLOOR)
+    {
         let floor = by_round(report, floor_of(&name), "cpu_us_by_round");
         let server = by_round(report, &name, "cpu_us_by_round");
         let database = by_round(report, &name, "database_cpu_us_by_round");

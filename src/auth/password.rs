@@ -309,9 +309,13 @@ mod tests {
     async fn the_dummy_hash_costs_what_a_real_one_costs_and_matches_nothing() {
         let passwords = Passwords::new(4).expect("hashing threads");
         let real = passwords.hash("correct horse".into(), Lane::SignIn).await.expect("hashed");
-        let (real, dummy) = (PasswordHash::new(&real).expect("real"), PasswordHash::new(&passwords.dummy_hash));
+        let (real, dummy) =
+            (PasswordHash::new(&real).expect("real"), PasswordHash::new(&passwords.dummy_hash));
         let dummy = dummy.expect("the dummy is a PHC string");
-        assert_eq!((dummy.algorithm, dummy.version, &dummy.params), (real.algorithm, real.version, &real.params));
+        assert_eq!(
+            (dummy.algorithm, dummy.version, &dummy.params),
+            (real.algorithm, real.version, &real.params)
+        );
         assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
         assert_ne!(dummy.salt, real.salt);
         assert!(argon2().verify_password(b"", &dummy).is_err());
