@@ -668,9 +668,9 @@ async fn extra_figures(
 /// asking for a reset link: each pair of kinds interleaved, `pairs` of each. A reset request's
 /// work waits up to `recovery::AFTER_ANSWER_JITTER_MS` after its answer, so that test lasts
 /// eighty times as long at least (40 s): the work lands inside it, on both kinds alike or not,
-/// and the pairs are many enough (about 80,000; 29,000 gave ± 2.6 %) for an interval within
-/// ± 2 % despite the spikes that work makes. Then it waits for the mail queue to empty, so the work weighs on nothing
-/// measured after.
+/// and the pairs (50,000 to 85,000, by the machine) are many enough for an interval within ± 2 %
+/// despite the spikes that work makes. Then it waits for the mail queue to empty, so the work
+/// weighs on nothing measured after.
 async fn timing_figures(server: &Server, client: &Client, pairs: usize) -> Result<Value, Failure> {
     let user = register(client, server).await?;
     let login =
