@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    assert_error, owned, refresh_set_cookie, refresh_token_of, spawn_app_on, unique_email, TestApp,
-    TestDatabase, COOKIE_NAME, PASSWORD,
+    assert_error, owned, refresh_set_cookie, refresh_token_of, spawn_app_on, unique_email, until_queued,
+    TestApp, TestDatabase, COOKIE_NAME, PASSWORD,
 };
 use crate::support::{LinkProxy, ServerProcess};
 
@@ -70,7 +70,7 @@ async fn a_sqlite_database_locked_by_another_writer_answers_503_not_401() {
     let (_, tokens) = app.registered_user().await;
     // The app's own writers queue behind the lock too, each for the busy timeout: let the mail
     // sender finish with the registration's mail first, so the refresh is the only one waiting.
-    until_the_outbox_is_empty(&app).await;
+    until_queued(&app, 0).await;
     // Another process (a backup, a migration) holds the write lock past the busy timeout.
     let mut other = sqlx::SqliteConnection::connect(&database.url).await.expect("another connection");
     sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
@@ -82,16 +82,6 @@ async fn a_sqlite_database_locked_by_another_writer_answers_503_not_401() {
 
     sqlx::query("ROLLBACK").execute(&mut other).await.expect("let go");
     assert_eq!(app.refresh_with(&app.client).await.status(), StatusCode::OK, "nobody was logged out");
-}
-
-/// Waits until the app's mail sender has delivered everything queued (its claim and its
-/// delete are writes).
-async fn until_the_outbox_is_empty(app: &TestApp) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokenpair::db::outbox::pending(&app.state.db).await.expect("count the outbox") > 0 {
-        assert!(Instant::now() < deadline, "the registration's mail was never sent");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Another connection (straight to the database, not through the app's link) locks every

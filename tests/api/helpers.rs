@@ -14,6 +14,8 @@ use tokenpair::state::AppState;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const COOKIE_NAME: &str = "__Secure-tokenpair-refresh";
+/// How long a test waits for mail to be queued, sent or received.
+pub const MAIL_WAIT: Duration = Duration::from_secs(20);
 
 /// A running app with its own database, and a browser-like client that keeps cookies.
 pub struct TestApp {
@@ -311,4 +313,30 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) ->
     assert_eq!(body["error"], code, "error code in {body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
     body
+}
+
+/// Waits until the outbox holds exactly `count` mails.
+pub async fn until_queued(app: &TestApp, count: i64) {
+    eventually(|| async {
+        let pending = tokenpair::db::outbox::pending(&app.state.db).await.expect("count the outbox");
+        (pending == count).then_some(()).ok_or(format!("the outbox holds {pending}, not {count}"))
+    })
+    .await;
+}
+
+/// Asks `check` every 20 ms until it answers `Ok`; fails with its last complaint after
+/// [`MAIL_WAIT`].
+pub async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + MAIL_WAIT;
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(complaint) => assert!(Instant::now() < deadline, "{complaint}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -8,13 +8,13 @@ use serde_json::{json, Value};
 use tokenpair::api::paths;
 
 use crate::helpers::{
-    assert_error, browser, owned, spawn_app_on, unique_email, TestApp, TestDatabase, PASSWORD,
+    assert_error, browser, eventually, owned, spawn_app_on, unique_email, until_queued, TestApp,
+    TestDatabase, MAIL_WAIT, PASSWORD,
 };
 use crate::mail_sink::{Mail, MailSink};
 use crate::support::ServerProcess;
 
 const NEW_PASSWORD: &str = "a fresh and long passphrase";
-const MAIL_WAIT: Duration = Duration::from_secs(20);
 
 async fn app_mailing_to(sink: &MailSink, settings: &[(&str, &str)]) -> TestApp {
     let mut all = owned(settings);
@@ -227,32 +227,6 @@ async fn mail_accepted_while_the_smtp_server_is_down_arrives_once_it_is_back() {
     let mails = sink.wait_for(&email, 2, Duration::from_secs(30)).await;
     assert!(mails.iter().any(|mail| mail.subject == "Reset your tokenpair password"));
     until_queued(&app, 0).await;
-}
-
-/// Waits until the outbox holds exactly `count` mails.
-async fn until_queued(app: &TestApp, count: i64) {
-    eventually(|| async {
-        let pending = tokenpair::db::outbox::pending(&app.state.db).await.expect("count the outbox");
-        (pending == count).then_some(()).ok_or(format!("the outbox holds {pending}, not {count}"))
-    })
-    .await;
-}
-
-/// Asks `check` every 20 ms until it answers `Ok`; fails with its last complaint after
-/// [`MAIL_WAIT`].
-async fn eventually<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
-{
-    let deadline = std::time::Instant::now() + MAIL_WAIT;
-    loop {
-        match check().await {
-            Ok(()) => return,
-            Err(complaint) => assert!(std::time::Instant::now() < deadline, "{complaint}"),
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]
